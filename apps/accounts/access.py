@@ -1,0 +1,146 @@
+"""THE chokepoint: what a user may see and do, and where.
+
+Every list, detail, export and API query passes through `restrict()` or `get_for()`; every
+service checks `require()`. A permission comes from a role (see permissions.ROLE_PERMS) and holds
+inside the unit subtree of that role assignment. A scoped model names the path of its unit code
+in `scope_path` ("code" for Unit, "unit__code" for Grid, …) and exposes `scope_value`.
+
+Read this file to audit who can reach what: nothing else decides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from apps.core.errors import NotFound, PermissionDenied
+from apps.territory.paths import minimal_prefixes, subtree_q
+
+from .choices import ADMIN_ROLES
+from .permissions import ROLE_PERMS, Perm
+
+M = TypeVar("M", bound=models.Model)
+
+_CACHE_ATTR = "_jc_role_rows"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The unit subtrees (by code prefix) where a permission holds. `everything` for superusers."""
+
+    prefixes: tuple[str, ...] = ()
+    everything: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and not self.prefixes
+
+    def q(self, field: str) -> Q:
+        if self.everything:
+            return Q()
+        if not self.prefixes:
+            return Q(pk__in=[])
+        condition = Q()
+        for prefix in self.prefixes:
+            condition |= subtree_q(prefix, field)
+        return condition
+
+    def covers(self, code: str) -> bool:
+        return self.everything or any(code.startswith(p) for p in self.prefixes)
+
+
+def _role_rows(user: Any) -> list[tuple[str, str]]:
+    """(role, unit code) for the user's active assignments, loaded once per user object."""
+    rows: list[tuple[str, str]] | None = getattr(user, _CACHE_ATTR, None)
+    if rows is None:
+        from .models import RoleAssignment
+
+        rows = list(
+            RoleAssignment.objects.filter(user_id=user.pk, is_active=True).values_list("role", "unit__code")
+        )
+        setattr(user, _CACHE_ATTR, rows)
+    return rows
+
+
+def forget(user: Any) -> None:
+    """Drop the cached roles (after a grant or revoke in the same request)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def scope_of(user: Any, perm: Perm) -> Scope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope()
+    if user.is_superuser:
+        return Scope(everything=True)
+    prefixes = [code for role, code in _role_rows(user) if perm in ROLE_PERMS.get(role, frozenset())]
+    return Scope(prefixes=minimal_prefixes(prefixes))
+
+
+def roles_of(user: Any) -> set[str]:
+    if user is None or not user.is_authenticated:
+        return set()
+    return {role for role, _ in _role_rows(user)}
+
+
+def is_admin(user: Any) -> bool:
+    """Admin roles must use a TOTP second factor."""
+    return bool(user and user.is_authenticated and (user.is_superuser or roles_of(user) & ADMIN_ROLES))
+
+
+def has_perm(user: Any, perm: Perm, code: str | None = None) -> bool:
+    """Whether `user` holds `perm` anywhere (code=None) or over the unit with that code."""
+    scope = scope_of(user, perm)
+    if code is None:
+        return not scope.is_empty
+    return scope.covers(code)
+
+
+_DENIED = {
+    Perm.TERRITORY_VIEW: "您无权查看该区域：它不在您的管辖范围内。",
+    Perm.TERRITORY_MANAGE: "您无权修改该区域的区划信息。",
+    Perm.GRID_MANAGE: "您无权管理该区域的网格。",
+    Perm.GRID_ASSIGN: "您无权为该区域的网格指派网格员。",
+    Perm.ORG_MANAGE: "您无权管理该区域的机构。",
+    Perm.ACCOUNTS_VIEW: "您无权查看该区域的人员。",
+    Perm.ACCOUNTS_MANAGE: "您无权管理该区域的人员和角色。",
+    Perm.HISTORY_VIEW: "您无权查看该对象的变更记录。",
+    Perm.AUDIT_VIEW: "您无权查看审计日志。",
+    Perm.DASHBOARD_VIEW: "您无权查看该区域的统计。",
+}
+
+
+def denied_message(perm: Perm) -> str:
+    return _DENIED.get(perm, "您没有执行该操作的权限。")
+
+
+def require(user: Any, perm: Perm, code: str | None = None) -> None:
+    """Raise PermissionDenied unless `user` holds `perm` (over the unit `code` when given)."""
+    if not has_perm(user, perm, code):
+        raise PermissionDenied(denied_message(perm), code="forbidden", extra={"permission": str(perm)})
+
+
+def require_obj(user: Any, perm: Perm, obj: Any) -> None:
+    require(user, perm, obj.scope_value)
+
+
+def restrict(queryset: QuerySet[M], user: Any, perm: Perm) -> QuerySet[M]:
+    """The queryset narrowed to what `user` may reach with `perm`."""
+    field = getattr(queryset.model, "scope_path", None)
+    if field is None:
+        raise TypeError(f"{queryset.model.__name__} declares no scope_path and cannot be scoped")
+    return queryset.filter(scope_of(user, perm).q(field))
+
+
+def get_for(user: Any, perm: Perm, queryset: QuerySet[M], **lookup: Any) -> M:
+    """One object by lookup: NotFound when it doesn't exist, PermissionDenied when it exists but
+    lies outside the user's scope (the 403 tells the user why; ids are not secret here)."""
+    try:
+        obj = queryset.get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise NotFound(f"{queryset.model._meta.verbose_name}不存在。", code="not_found") from exc
+    require_obj(user, perm, obj)
+    return obj

@@ -1,0 +1,41 @@
+"""The module navigation: one entry per module, shown only where the user holds its permission.
+
+Later modules (people, cases, votes, points…) add their entry to MODULES.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+
+from apps.accounts import access
+from apps.accounts.permissions import Perm
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url_name: str
+    perm: Perm | None
+    icon: str = ""
+
+
+MODULES: list[NavItem] = [
+    NavItem("home", "首页", "core:home", None, "⌂"),
+    NavItem("territory", "区划网格", "territory:browser", Perm.TERRITORY_VIEW, "▦"),
+    NavItem("grids", "网格", "territory:grid_list", Perm.TERRITORY_VIEW, "▣"),
+    NavItem("people", "人员角色", "accounts:staff_list", Perm.ACCOUNTS_VIEW, "☺"),
+    NavItem("audit", "审计日志", "audit:search", Perm.AUDIT_VIEW, "☰"),
+]
+
+
+def navigation_for(user: Any) -> list[dict[str, str]]:
+    items = []
+    for item in MODULES:
+        if item.perm is not None and not access.has_perm(user, item.perm):
+            continue
+        items.append({"key": item.key, "label": item.label, "url": reverse(item.url_name), "icon": item.icon})
+    return items

@@ -1,0 +1,1 @@
+"""Settings: `base` (development defaults, read from the environment), `test` and `production`."""

@@ -1,0 +1,19 @@
+"""URL map: one include per module; the JSON API under /api/."""
+
+from django.urls import include, path
+
+from apps.core.api import api
+
+urlpatterns = [
+    path("", include("apps.core.urls")),
+    path("accounts/", include("apps.accounts.urls")),
+    path("territory/", include("apps.territory.urls")),
+    path("audit/", include("apps.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+]
+
+handler400 = "apps.core.views.bad_request"
+handler403 = "apps.core.views.forbidden"
+handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"
