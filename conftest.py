@@ -1,0 +1,85 @@
+"""Shared test fixtures: a small real-shaped territory and users holding each role.
+
+`tiny_county` builds 会泽县 (530326) with two townships, two villages each and grids in two
+levels; `make_staff(role, unit, ...)` returns a user holding one role there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+from apps.accounts.choices import Role  # noqa: E402
+
+
+@pytest.fixture
+def tiny_county(db: Any) -> dict[str, Any]:
+    from apps.territory.choices import Level, OrgKind, UnitKind
+    from apps.territory.models import Grid, Organisation, Unit
+
+    def unit(code: str, name: str, level: int, kind: str, parent: Unit | None) -> Unit:
+        return Unit.objects.create(code=code, name=name, short_name=name, level=level, kind=kind, parent=parent)
+
+    province = unit("53", "云南省", Level.PROVINCE, UnitKind.PROVINCE, None)
+    city = unit("5303", "曲靖市", Level.CITY, UnitKind.CITY, province)
+    county = unit("530326", "会泽县", Level.COUNTY, UnitKind.COUNTY, city)
+    t1 = unit("530326102", "娜姑镇", Level.TOWNSHIP, UnitKind.TOWN, county)
+    t2 = unit("530326103", "迤车镇", Level.TOWNSHIP, UnitKind.TOWN, county)
+    v11 = unit("530326102201", "娜姑村", Level.VILLAGE, UnitKind.VILLAGE, t1)
+    v12 = unit("530326102202", "白雾村", Level.VILLAGE, UnitKind.VILLAGE, t1)
+    v21 = unit("530326103201", "迤车村", Level.VILLAGE, UnitKind.VILLAGE, t2)
+    v22 = unit("530326103202", "小营村", Level.VILLAGE, UnitKind.VILLAGE, t2)
+    g1 = Grid.objects.create(code="NG-01", name="娜姑镇一级网格", level=1, unit=t1)
+    g11 = Grid.objects.create(code="NG-01-01", name="娜姑村网格", level=2, unit=v11, parent=g1)
+    g2 = Grid.objects.create(code="YC-01", name="迤车镇一级网格", level=1, unit=t2)
+    g21 = Grid.objects.create(code="YC-01-01", name="迤车村网格", level=2, unit=v21, parent=g2)
+    dept = Organisation.objects.create(code="HZ-ZRZY", name="县自然资源局", kind=OrgKind.DEPARTMENT, service_area=county)
+    return {
+        "province": province, "city": city, "county": county,
+        "t1": t1, "t2": t2, "v11": v11, "v12": v12, "v21": v21, "v22": v22,
+        "g1": g1, "g11": g11, "g2": g2, "g21": g21, "dept": dept,
+    }
+
+
+@pytest.fixture
+def make_staff(db: Any) -> Callable[..., Any]:
+    from apps.accounts.models import RoleAssignment, User
+
+    counter = {"n": 0}
+
+    def make(role: str | None, unit: Any = None, *, grid: Any = None, organisation: Any = None,
+             username: str | None = None, password: str = "Passw0rd-Test", **extra: Any) -> Any:
+        counter["n"] += 1
+        user = User.objects.create_user(username or f"{role or 'user'}{counter['n']}", password,
+                                        full_name=extra.pop("full_name", f"测试{counter['n']}"), **extra)
+        if role is not None:
+            if role == Role.GRIDDER and grid is not None:
+                unit = grid.unit
+            if role == Role.DEPARTMENT_HANDLER and organisation is not None:
+                unit = organisation.service_area
+            RoleAssignment.objects.create(user=user, role=role, unit=unit, grid=grid, organisation=organisation)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def verified_client(client: Any) -> Callable[[Any], Any]:
+    """Log a user in as if the second factor had been passed (admins need it)."""
+
+    def login(user: Any) -> Any:
+        client.force_login(user)
+        session = client.session
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+        return client
+
+    return login
