@@ -83,3 +83,16 @@ def verified_client(client: Any) -> Callable[[Any], Any]:
         return client
 
     return login
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Tests marked `postgres` need PostgreSQL's row locks and triggers; on SQLite they are skipped
+    with the reason (CI runs the suite on both databases)."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://…)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
