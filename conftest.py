@@ -96,3 +96,16 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_geometry_index() -> Any:
+    """The point→grid index lives in the process and the cache; a test starts without one."""
+    from django.core.cache import cache
+
+    from apps.territory import geo
+
+    geo._index = None
+    cache.delete(geo.VERSION_KEY)
+    yield
+    geo._index = None

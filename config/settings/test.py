@@ -1,13 +1,20 @@
-"""Test settings: fast hashing, tasks run immediately, no lockout noise unless a test asks."""
+"""Test settings: fast hashing, tasks run immediately, in-memory files and SMS."""
+
+import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+
+from .base import CACHES, DATABASES, REDIS_URL, VAR_DIR
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SMS_BACKEND = "apps.core.sms.MemorySMSBackend"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if not REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # Parallel test workers share one Redis: keep their keys apart.
+    CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 STORAGES = {
