@@ -14,7 +14,7 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
-from apps.accounts.choices import Role  # noqa: E402
+from apps.accounts.choices import Role
 
 
 @pytest.fixture
@@ -23,7 +23,9 @@ def tiny_county(db: Any) -> dict[str, Any]:
     from apps.territory.models import Grid, Organisation, Unit
 
     def unit(code: str, name: str, level: int, kind: str, parent: Unit | None) -> Unit:
-        return Unit.objects.create(code=code, name=name, short_name=name, level=level, kind=kind, parent=parent)
+        return Unit.objects.create(
+            code=code, name=name, short_name=name, level=level, kind=kind, parent=parent
+        )
 
     province = unit("53", "云南省", Level.PROVINCE, UnitKind.PROVINCE, None)
     city = unit("5303", "曲靖市", Level.CITY, UnitKind.CITY, province)
@@ -38,11 +40,24 @@ def tiny_county(db: Any) -> dict[str, Any]:
     g11 = Grid.objects.create(code="NG-01-01", name="娜姑村网格", level=2, unit=v11, parent=g1)
     g2 = Grid.objects.create(code="YC-01", name="迤车镇一级网格", level=1, unit=t2)
     g21 = Grid.objects.create(code="YC-01-01", name="迤车村网格", level=2, unit=v21, parent=g2)
-    dept = Organisation.objects.create(code="HZ-ZRZY", name="县自然资源局", kind=OrgKind.DEPARTMENT, service_area=county)
+    dept = Organisation.objects.create(
+        code="HZ-ZRZY", name="县自然资源局", kind=OrgKind.DEPARTMENT, service_area=county
+    )
     return {
-        "province": province, "city": city, "county": county,
-        "t1": t1, "t2": t2, "v11": v11, "v12": v12, "v21": v21, "v22": v22,
-        "g1": g1, "g11": g11, "g2": g2, "g21": g21, "dept": dept,
+        "province": province,
+        "city": city,
+        "county": county,
+        "t1": t1,
+        "t2": t2,
+        "v11": v11,
+        "v12": v12,
+        "v21": v21,
+        "v22": v22,
+        "g1": g1,
+        "g11": g11,
+        "g2": g2,
+        "g21": g21,
+        "dept": dept,
     }
 
 
@@ -52,17 +67,31 @@ def make_staff(db: Any) -> Callable[..., Any]:
 
     counter = {"n": 0}
 
-    def make(role: str | None, unit: Any = None, *, grid: Any = None, organisation: Any = None,
-             username: str | None = None, password: str = "Passw0rd-Test", **extra: Any) -> Any:
+    def make(
+        role: str | None,
+        unit: Any = None,
+        *,
+        grid: Any = None,
+        organisation: Any = None,
+        username: str | None = None,
+        password: str = "Passw0rd-Test",
+        **extra: Any,
+    ) -> Any:
         counter["n"] += 1
-        user = User.objects.create_user(username or f"{role or 'user'}{counter['n']}", password,
-                                        full_name=extra.pop("full_name", f"测试{counter['n']}"), **extra)
+        user = User.objects.create_user(
+            username or f"{role or 'user'}{counter['n']}",
+            password,
+            full_name=extra.pop("full_name", f"测试{counter['n']}"),
+            **extra,
+        )
         if role is not None:
             if role == Role.GRIDDER and grid is not None:
                 unit = grid.unit
             if role == Role.DEPARTMENT_HANDLER and organisation is not None:
                 unit = organisation.service_area
-            RoleAssignment.objects.create(user=user, role=role, unit=unit, grid=grid, organisation=organisation)
+            RoleAssignment.objects.create(
+                user=user, role=role, unit=unit, grid=grid, organisation=organisation
+            )
         return user
 
     return make
@@ -109,3 +138,39 @@ def _fresh_geometry_index() -> Any:
     cache.delete(geo.VERSION_KEY)
     yield
     geo._index = None
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def browser() -> Any:
+    """Headless Debian Chromium driven by Playwright. Missing Chromium fails under CI (which must
+    install it) and skips elsewhere with the reason."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed: bin/setup-system installs it")
+        pytest.skip("Chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone_page(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 
@@ -140,7 +141,7 @@ def get_for(user: Any, perm: Perm, queryset: QuerySet[M], **lookup: Any) -> M:
     lies outside the user's scope (the 403 tells the user why; ids are not secret here)."""
     try:
         obj = queryset.get(**lookup)
-    except queryset.model.DoesNotExist as exc:
+    except ObjectDoesNotExist as exc:
         raise NotFound(f"{queryset.model._meta.verbose_name}不存在。", code="not_found") from exc
     require_obj(user, perm, obj)
     return obj

@@ -29,16 +29,23 @@ class AppendOnlyQuerySet(models.QuerySet):
     def purge_before(self, cutoff: Any) -> int:
         """Remove rows older than `cutoff` (retention). Bypasses the guard on purpose."""
         qs = self.filter(at__lt=cutoff)
-        return qs._raw_delete(qs.db)  # type: ignore[attr-defined]
+        return qs._raw_delete(qs.db)
 
 
 class AppendOnlyModel(models.Model):
     at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     actor_label = models.CharField("操作人", max_length=80, blank=True)
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField("对象", max_length=200, blank=True)
     # Unit code of the object at the time of the write: scopes the log like everything else.

@@ -7,6 +7,7 @@ set changes (a version stamp in the cache, bumped on every boundary write), so a
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from apps.core.errors import ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "territory:grid-geometry-version"
 # China's extent with a margin: a point outside it is a swapped or garbled coordinate.
@@ -47,7 +50,12 @@ def parse_boundary(geojson: Any) -> BaseGeometry:
     if geom.is_empty:
         raise ValidationFailed("边界为空。", code="geojson_empty")
     min_lng, min_lat, max_lng, max_lat = geom.bounds
-    if not (LNG_RANGE[0] <= min_lng and max_lng <= LNG_RANGE[1] and LAT_RANGE[0] <= min_lat and max_lat <= LAT_RANGE[1]):
+    if not (
+        LNG_RANGE[0] <= min_lng
+        and max_lng <= LNG_RANGE[1]
+        and LAT_RANGE[0] <= min_lat
+        and max_lat <= LAT_RANGE[1]
+    ):
         raise ValidationFailed(
             "边界坐标超出中国范围，请检查经纬度是否写反（GeoJSON 顺序为 [经度, 纬度]）。",
             code="geojson_out_of_range",
@@ -82,10 +90,13 @@ def _load() -> _Index:
     version = cache.get(VERSION_KEY)
     ids: list[int] = []
     geoms: list[BaseGeometry] = []
-    for pk, boundary in Grid.objects.filter(is_active=True, boundary__isnull=False).values_list("pk", "boundary"):
+    for pk, boundary in Grid.objects.filter(is_active=True, boundary__isnull=False).values_list(
+        "pk", "boundary"
+    ):
         try:
-            geom = shape(boundary.get("geometry", boundary) if boundary.get("type") == "Feature" else boundary)
-        except Exception:  # stored boundaries were validated on write; skip anything unreadable
+            geom = shape(boundary)  # services store the bare geometry, never a Feature
+        except Exception:  # validated on write; an unreadable one must not break every lookup
+            logger.warning("grid %s has an unreadable boundary; left out of the point index", pk)
             continue
         shapely.prepare(geom)
         ids.append(pk)

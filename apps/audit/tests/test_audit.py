@@ -65,18 +65,24 @@ def test_records_cannot_be_changed_or_deleted_through_the_app(tiny_county, make_
 def test_database_refuses_update_even_with_raw_sql(tiny_county, make_staff) -> None:
     officer = make_staff(Role.TOWNSHIP_OFFICER, tiny_county["t1"])
     territory_services.grid_update(actor=officer, grid=tiny_county["g11"], name="新名称")
-    with pytest.raises((IntegrityError, InternalError, ProgrammingError)), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE audit_auditrecord SET message = 'x'")
+    with (
+        pytest.raises((IntegrityError, InternalError, ProgrammingError)),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE audit_auditrecord SET message = 'x'")
 
 
 @pytest.mark.postgres
 def test_postgres_refuses_delete_within_retention(tiny_county, make_staff) -> None:
     officer = make_staff(Role.TOWNSHIP_OFFICER, tiny_county["t1"])
     territory_services.grid_update(actor=officer, grid=tiny_county["g11"], name="新名称")
-    with pytest.raises((InternalError, ProgrammingError)), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM audit_auditrecord")
+    with (
+        pytest.raises((InternalError, ProgrammingError)),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditrecord")
     assert AuditRecord.objects.count() == 1
 
 
@@ -89,7 +95,7 @@ def test_retention_sweep_removes_only_rows_past_the_period(tiny_county, make_sta
     AuditRecord(at=old, action=ChangeAction.CREATE, object_repr="旧记录").save()
     Event(at=old, event_type="territory.grid_created", object_repr="旧事件").save()
     territory_services.grid_update(actor=officer, grid=tiny_county["g11"], name="新名称")
-    [(name, summary)] = run_sweeps(["audit_retention"])
+    [(_, summary)] = run_sweeps(["audit_retention"])
     assert "删除 2 条" in summary
     assert AuditRecord.objects.count() == 1
     assert AuditRecord.objects.get().object_repr == "新名称"
@@ -105,7 +111,10 @@ def test_search_is_scoped_to_the_auditors_territory(tiny_county, make_staff) -> 
     assert {r.object_repr for r in selectors.audit_search(user=county_auditor)} == {"娜姑改名", "迤车改名"}
     assert list(selectors.audit_search(user=county_auditor, actor_id=auditor_t1.pk)) == []
     today = timezone.localdate()
-    assert selectors.audit_search(user=county_auditor, date_from=today, content_type="territory.grid").count() == 2
+    assert (
+        selectors.audit_search(user=county_auditor, date_from=today, content_type="territory.grid").count()
+        == 2
+    )
     gridder = make_staff(Role.GRIDDER, grid=tiny_county["g11"])
     assert selectors.audit_search(user=gridder).count() == 0
 

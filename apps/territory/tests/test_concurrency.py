@@ -49,10 +49,15 @@ def test_same_grid_code_created_at_once_keeps_exactly_one(tiny_county, make_staf
     officer = make_staff(Role.TOWNSHIP_OFFICER, tiny_county["t1"])
     unit = tiny_county["v12"]
     results, errors = race(
-        8, lambda i: services.grid_create(actor=officer, unit=unit, code="BW-RACE", name=f"白雾网格{i}", level=2)
+        8,
+        lambda i: services.grid_create(
+            actor=officer, unit=unit, code="BW-RACE", name=f"白雾网格{i}", level=2
+        ),
     )
     assert len(results) == 1
-    assert len(errors) == 7 and all(isinstance(e, Conflict) and e.code == "duplicate_grid_code" for e in errors)
+    assert len(errors) == 7 and all(
+        isinstance(e, Conflict) and e.code == "duplicate_grid_code" for e in errors
+    )
     assert Grid.objects.filter(code="BW-RACE").count() == 1
     # Only the winner left an audit trail.
     grid = Grid.objects.get(code="BW-RACE")
@@ -66,4 +71,6 @@ def test_same_gridder_assigned_at_once_keeps_exactly_one(tiny_county, make_staff
     results, errors = race(8, lambda i: services.grid_assign_gridder(actor=officer, grid=grid, user=person))
     assert len(results) == 1
     assert len(errors) == 7 and all(isinstance(e, Conflict) for e in errors)
-    assert RoleAssignment.objects.filter(user=person, role=Role.GRIDDER, grid=grid, is_active=True).count() == 1
+    assert (
+        RoleAssignment.objects.filter(user=person, role=Role.GRIDDER, grid=grid, is_active=True).count() == 1
+    )
