@@ -49,5 +49,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
 # Which roles a holder of ACCOUNTS_MANAGE may grant (always inside their own scope).
 GRANTABLE: dict[str, frozenset[str]] = {
     Role.COUNTY_ADMIN: frozenset(Role),
-    Role.TOWNSHIP_OFFICER: frozenset({Role.TOWNSHIP_OFFICER, Role.VILLAGE_CADRE, Role.GRIDDER, Role.SUPERVISOR}),
+    Role.TOWNSHIP_OFFICER: frozenset(
+        {Role.TOWNSHIP_OFFICER, Role.VILLAGE_CADRE, Role.GRIDDER, Role.SUPERVISOR}
+    ),
 }

@@ -27,9 +27,13 @@ def object_history(*, user: Any, obj: models.Model, limit: int = 200) -> list[Hi
     """Changes and events of one object, newest first. The caller has checked the object itself."""
     access.require_obj(user, Perm.HISTORY_VIEW, obj)
     ct = ContentType.objects.get_for_model(obj)
-    changes = AuditRecord.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related("actor")[:limit]
+    changes = AuditRecord.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related("actor")[
+        :limit
+    ]
     evts = Event.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related("actor")[:limit]
-    entries = [HistoryEntry(r.at, "change", r) for r in changes] + [HistoryEntry(e.at, "event", e) for e in evts]
+    entries = [HistoryEntry(r.at, "change", r) for r in changes] + [
+        HistoryEntry(e.at, "event", e) for e in evts
+    ]
     return sorted(entries, key=lambda e: (e.at, e.item.pk), reverse=True)[:limit]
 
 
@@ -61,8 +65,9 @@ def event_search(
     return _filter(qs, actor_id, None, None, date_from, date_to, None)
 
 
-def _filter(qs: Any, actor_id: Any, content_type: Any, object_id: Any, date_from: Any, date_to: Any,
-            request_id: Any) -> Any:
+def _filter(
+    qs: Any, actor_id: Any, content_type: Any, object_id: Any, date_from: Any, date_to: Any, request_id: Any
+) -> Any:
     if actor_id:
         qs = qs.filter(actor_id=actor_id)
     if content_type:
@@ -77,5 +82,3 @@ def _filter(qs: Any, actor_id: Any, content_type: Any, object_id: Any, date_from
     if request_id:
         qs = qs.filter(request_id=request_id)
     return qs
-
-

@@ -95,7 +95,11 @@ def record_change(
     else:
         changed = sorted((after or before or {}).keys())
     record = AuditRecord(
-        action=action, before=before, after=after, changed_fields=changed, message=message[:200],
+        action=action,
+        before=before,
+        after=after,
+        changed_fields=changed,
+        message=message[:200],
         **_base(actor, obj, scope_code),
     )
     record.save()
@@ -122,7 +126,10 @@ def record_event(
 ) -> Event:
     if not events.is_registered(event_type):
         raise ValueError(f"unregistered event type {event_type!r}")
-    event = Event(event_type=event_type, data={k: _json_value(v) for k, v in (data or {}).items()},
-                  **_base(actor, obj, scope_code))
+    event = Event(
+        event_type=event_type,
+        data={k: _json_value(v) for k, v in (data or {}).items()},
+        **_base(actor, obj, scope_code),
+    )
     event.save()
     return event

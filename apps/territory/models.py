@@ -103,7 +103,12 @@ class Grid(models.Model):
     level = models.PositiveSmallIntegerField("网格层级", default=1)
     unit = models.ForeignKey(Unit, verbose_name="所属单位", on_delete=models.PROTECT, related_name="grids")
     parent = models.ForeignKey(
-        "self", verbose_name="上级网格", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级网格",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     # GeoJSON Polygon/MultiPolygon geometry (WGS84 lon/lat), validated by the service.
     boundary = models.JSONField("边界", null=True, blank=True)

@@ -3,7 +3,6 @@
 import os
 
 from .base import *  # noqa: F403
-
 from .base import CACHES, DATABASES, REDIS_URL, VAR_DIR
 
 DEBUG = False

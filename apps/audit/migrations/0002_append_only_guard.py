@@ -43,7 +43,10 @@ def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for table in TABLES:
         if vendor in {"postgresql", "sqlite"}:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only" + (f" ON {table}" if vendor == "postgresql" else ""))
+            schema_editor.execute(
+                f"DROP TRIGGER IF EXISTS {table}_append_only"
+                + (f" ON {table}" if vendor == "postgresql" else "")
+            )
     if vendor == "postgresql":
         schema_editor.execute("DROP FUNCTION IF EXISTS audit_append_only()")
 

@@ -27,7 +27,9 @@ def test_minimal_prefixes_drops_covered() -> None:
 @pytest.mark.django_db
 def test_township_officer_sees_only_their_subtree(tiny_county, make_staff) -> None:
     officer = make_staff(Role.TOWNSHIP_OFFICER, tiny_county["t1"])
-    visible = set(access.restrict(Unit.objects.all(), officer, Perm.TERRITORY_VIEW).values_list("code", flat=True))
+    visible = set(
+        access.restrict(Unit.objects.all(), officer, Perm.TERRITORY_VIEW).values_list("code", flat=True)
+    )
     assert visible == {"530326102", "530326102201", "530326102202"}
     access.require(officer, Perm.GRID_MANAGE, "530326102201")
     with pytest.raises(PermissionDenied):
