@@ -144,16 +144,32 @@ def _read_small(path: Path) -> dict[str, str]:
 def _stream_gz(path: Path, prefixes: tuple[str, ...] | None) -> Iterator[tuple[str, str]]:
     """(code, name) of a large gzipped CSV, skipping rows outside `prefixes` (None: every row).
 
-    Lines are tested as bytes before any CSV parsing: for one county this skips 99.9% of the
-    620k village lines at the cost of a `startswith`."""
-    byte_prefixes = tuple(p.encode() for p in prefixes) if prefixes is not None else None
+    The file is read in 1 MiB blocks and filtered as bytes before any CSV parsing: a block that
+    holds no line starting with a wanted prefix is dropped with one substring search, so for one
+    county 99.9% of the 620k village lines are never split or parsed."""
+    wanted = tuple(p.encode() for p in prefixes) if prefixes is not None else None
+    needles = tuple(b"\n" + p for p in wanted) if wanted is not None else None
+
+    def rows(block: bytes) -> Iterator[tuple[str, str]]:
+        lines = [
+            line.decode("utf-8")
+            for line in block.split(b"\n")
+            if line and (wanted is None or line.startswith(wanted))
+        ]
+        for row in csv.reader(lines):
+            yield row[0], row[1]
+
     with gzip.open(path, "rb") as fh:
-        next(fh, None)  # header
-        for raw in fh:
-            if byte_prefixes is not None and not raw.startswith(byte_prefixes):
+        fh.readline()  # header
+        tail = b"\n"  # every line start is then preceded by a newline, the first one too
+        while block := fh.read(1 << 20):
+            block = tail + block
+            cut = block.rfind(b"\n")
+            block, tail = block[:cut], block[cut:]
+            if needles is not None and not any(needle in block for needle in needles):
                 continue
-            for row in csv.reader([raw.decode("utf-8")]):
-                yield row[0], row[1]
+            yield from rows(block)
+        yield from rows(tail)
 
 
 def _check_roots(codes: Iterable[str]) -> list[str]:
