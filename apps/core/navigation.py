@@ -1,6 +1,7 @@
 """The module navigation: one entry per module, shown only where the user holds its permission.
 
-Later modules (people, cases, votes, points…) add their entry to MODULES.
+Later modules (people, cases, votes, points…) add their entry to MODULES for staff, and to
+RESIDENT_SERVICES for the residents' home page (report a case, my points, village disclosure…).
 """
 
 from __future__ import annotations
@@ -32,10 +33,25 @@ MODULES: list[NavItem] = [
 ]
 
 
-def navigation_for(user: Any) -> list[dict[str, str]]:
-    items = []
-    for item in MODULES:
+# Entries on a resident's home page. A resident holds no staff role, so these carry no permission;
+# each page checks the resident's own rights itself.
+RESIDENT_SERVICES: list[NavItem] = []
+
+
+def _visible(user: Any, items: list[NavItem]) -> list[dict[str, str]]:
+    visible = []
+    for item in items:
         if item.perm is not None and not access.has_perm(user, item.perm):
             continue
-        items.append({"key": item.key, "label": item.label, "url": reverse(item.url_name), "icon": item.icon})
-    return items
+        visible.append(
+            {"key": item.key, "label": item.label, "url": reverse(item.url_name), "icon": item.icon}
+        )
+    return visible
+
+
+def navigation_for(user: Any) -> list[dict[str, str]]:
+    return _visible(user, MODULES)
+
+
+def resident_services_for(user: Any) -> list[dict[str, str]]:
+    return _visible(user, RESIDENT_SERVICES)

@@ -16,10 +16,12 @@ from apps.core.errors import ApplicationError
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     from apps.core.dashboard import home_context
+    from apps.core.navigation import resident_services_for
 
     user: Any = request.user
     if user.kind == UserKind.RESIDENT:
-        return render(request, "core/home_resident.html", {"nav_active": "home"})
+        context = {"nav_active": "home", "resident_services": resident_services_for(user)}
+        return render(request, "core/home_resident.html", context)
     return render(request, "core/home.html", {"nav_active": "home", **home_context(user)})
 
 
@@ -30,7 +32,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def render_error(request: HttpRequest, status: int, message: str, code: str = "") -> HttpResponse:
-    titles = {400: "请求有误", 403: "无权访问", 404: "页面不存在", 409: "操作冲突", 429: "操作过于频繁", 500: "服务器错误"}
+    titles = {
+        400: "请求有误",
+        403: "无权访问",
+        404: "页面不存在",
+        409: "操作冲突",
+        429: "操作过于频繁",
+        500: "服务器错误",
+    }
     context = {"status": status, "title": titles.get(status, "出错了"), "message": message, "code": code}
     template = "errors/fragment.html" if getattr(request, "htmx", False) else "errors/error.html"
     return render(request, template, context, status=status)
