@@ -14,6 +14,8 @@ from apps.audit.models import AuditRecord, Event
 
 pytestmark = pytest.mark.django_db
 
+JSON_TYPE = "application/json"
+
 
 def bearer(user: Any, name: str = "测试") -> dict[str, str]:
     _, plaintext = api_token_create(actor=user, name=name)
@@ -164,3 +166,15 @@ def test_token_endpoints_need_authentication(client: Client) -> None:
         client.post("/api/accounts/tokens", {"name": "x"}, content_type="application/json").status_code == 401
     )
     assert client.delete("/api/accounts/tokens/1").status_code == 401
+
+
+def test_admin_without_second_factor_cannot_mint_tokens(tiny_county, make_staff, verified_client) -> None:
+    """A stolen admin password must not buy a token that skips the second factor for good."""
+    admin = make_staff(Role.COUNTY_ADMIN, tiny_county["county"])
+    browser = Client()
+    browser.force_login(admin)
+    response = browser.post("/api/accounts/tokens", {"name": "偷来的"}, content_type=JSON_TYPE)
+    assert response.status_code == 403 and response.json()["code"] == "second_factor_required"
+    assert not ApiToken.objects.filter(user=admin).exists()
+    verified = verified_client(admin)
+    assert verified.post("/api/accounts/tokens", {"name": "正当"}, content_type=JSON_TYPE).status_code == 201
