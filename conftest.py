@@ -114,6 +114,25 @@ def verified_client(client: Any) -> Callable[[Any], Any]:
     return login
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _client_login_passes_request() -> Any:
+    """django-axes refuses authenticate() without a request (it must count failures per request);
+    the test client's login() passes none. Give it one, so `client.login(...)` keeps working with
+    axes enabled as in production. `force_login` does not authenticate and needs nothing."""
+    from django.http import HttpRequest
+    from django.test import Client
+
+    original = Client.login
+
+    def login(self: Any, **credentials: Any) -> bool:
+        credentials.setdefault("request", HttpRequest())
+        return original(self, **credentials)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Client, "login", login)
+        yield
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     """Tests marked `postgres` need PostgreSQL's row locks and triggers; on SQLite they are skipped
     with the reason (CI runs the suite on both databases)."""

@@ -148,14 +148,22 @@ AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_LOCKOUT_HOURS", "0.5"))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# A try during the lockout (even with the right password) does not restart the cool-off: the
+# lockout page promises an end time and keeps it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The Chinese lockout page (accounts/locked_out.html) with the minutes left and whom to ask.
+AXES_LOCKOUT_CALLABLE = "apps.accounts.views.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_CLIENT_IP_CALLABLE = "apps.core.middleware.client_ip"  # the address behind the reverse proxy
+AXES_WHITELIST_CALLABLE = "apps.accounts.backends.axes_exempt"  # phone codes have their own limits
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # Locking by address would lock a whole township office behind one NAT address; the username lock
 # stops password guessing against an account, which is what the policy asks for.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "基层治理平台")
+# Wrong second-factor codes wait 1, 2, 4, 8 … seconds before the next try (django-otp).
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 # Phone login for residents: a one-time code through a pluggable SMS backend.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "apps.core.sms.ConsoleSMSBackend")
