@@ -223,19 +223,21 @@ class _LevelWriter:
         batch.sort()
         # One range scan over the batch's codes: the table is in code order, so a batch is a
         # contiguous slice and the range holds little besides it.
+        # Tuples, not model instances: on a re-run nearly every row is unchanged, and building
+        # 620k instances only to compare them would be most of the work.
         existing = {
-            u.code: u
-            for u in Unit.objects.filter(
+            row[0]: row[1:]
+            for row in Unit.objects.filter(
                 level=self.level, code__gte=batch[0][0], code__lte=batch[-1][0]
-            ).only("id", "code", "name", "short_name", "kind", "parent_id", "level")
+            ).values_list("code", "id", "name", "short_name", "kind", "parent_id")
         }
         to_create: list[Unit] = []
         to_update: list[Unit] = []
         for code, name in batch:
             parent_id = self.parent_ids[code[: self.parent_len]] if self.parent_len else None
             kind = kind_for(name, self.level)
-            unit = existing.get(code)
-            if unit is None:
+            current = existing.get(code)
+            if current is None:
                 to_create.append(
                     Unit(
                         code=code,
@@ -247,19 +249,24 @@ class _LevelWriter:
                     )
                 )
                 continue
-            changed = False
-            if unit.name != name:
+            pk, old_name, short_name, old_kind, old_parent_id = current
+            if old_name == name and old_kind == kind and old_parent_id == parent_id:
+                continue
+            if old_name != name:
                 # The official name changed: the short name follows it. Otherwise a short name
                 # someone edited by hand is left alone.
-                unit.name = name
-                unit.short_name = short_name_for(name, self.level)
-                changed = True
-            if unit.kind != kind or unit.parent_id != parent_id:
-                unit.kind, unit.parent_id = kind, parent_id
-                changed = True
-            if changed:
-                unit.updated_at = self.now
-                to_update.append(unit)
+                short_name = short_name_for(name, self.level)
+            to_update.append(
+                Unit(
+                    pk=pk,
+                    code=code,
+                    name=name,
+                    short_name=short_name,
+                    kind=kind,
+                    parent_id=parent_id,
+                    updated_at=self.now,
+                )
+            )
         if to_create:
             Unit.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
         if to_update:

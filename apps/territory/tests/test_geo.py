@@ -115,3 +115,14 @@ def test_point_on_shared_edge_belongs_to_both_neighbours(nested) -> None:
     # Two village grids meet at 26.1 N; a report exactly on the line must not vanish.
     hits = set(geo.candidate_grid_ids(103.05, 26.1))
     assert {nested["g11"].pk, nested["g12"].pk} <= hits
+
+
+def test_unreadable_stored_boundary_is_skipped_not_fatal(nested, caplog) -> None:
+    # Written around the service (a hand edit in the database): the lookup must keep working.
+    Grid.objects.filter(pk=nested["g12"].pk).update(
+        boundary={"type": "Polygon", "coordinates": [[[103.0, 26.1]]]}
+    )
+    geo.bump_version()
+    assert set(geo.candidate_grid_ids(103.05, 26.05)) == {nested["g1"].pk, nested["g11"].pk}
+    assert geo.candidate_grid_ids(103.05, 26.15) == [nested["g1"].pk]
+    assert "unreadable boundary" in caplog.text
