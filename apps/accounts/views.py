@@ -343,7 +343,7 @@ def _resolve_grant_targets(request: HttpRequest, data: dict[str, Any]) -> dict[s
 
 
 def _detail_context(request: HttpRequest, user: User, **extra: Any) -> dict[str, Any]:
-    from apps.audit.resolve import HISTORY_MODELS
+    from apps.audit.resolve import history_url
 
     viewer: Any = request.user
     can_manage = access.has_perm(viewer, Perm.ACCOUNTS_MANAGE)
@@ -359,11 +359,8 @@ def _detail_context(request: HttpRequest, user: User, **extra: Any) -> dict[str,
         "grant_form": _grant_form(request) if can_manage else None,
         "reset_form": PasswordResetForm() if can_manage else None,
         "events": selectors.staff_events(viewer, user),
-        "history_url": (
-            reverse("audit:history", args=["accounts", "user", user.username])
-            if "accounts.user" in HISTORY_MODELS
-            else ""
-        ),
+        # Empty until "accounts.user" is registered in apps/audit/resolve.HISTORY_MODELS.
+        "history_url": history_url(user),
         "nav_active": "people",
     }
     context.update(extra)
