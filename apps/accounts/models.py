@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -45,7 +45,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
     audit_exclude = frozenset({"password", "last_login"})
 
     class Meta:
@@ -54,7 +54,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["username"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(phone__isnull=True) | Q(phone__regex=r"^1[3-9][0-9]{9}$"), name="user_phone_format"
+                condition=Q(phone__isnull=True) | Q(phone__regex=r"^1[3-9][0-9]{9}$"),
+                name="user_phone_format",
             ),
         ]
 
