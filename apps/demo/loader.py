@@ -146,11 +146,11 @@ def _plan(
         for village, vrect in zip(
             villages[township.pk], split(trect, len(villages[township.pk]), rng), strict=True
         ):
-            plan.unit_points.append((village, *vrect.centre))
             cells = split(vrect, rng.randint(2, 5), rng)
             households = [rng.randint(60, 260) for _ in cells]
             if not in_lite:
                 continue
+            plan.unit_points.append((village, *vrect.centre))
             v_code = f"{village.code}-G2"
             plan.grids.append(
                 _GridPlan(v_code, f"{village.display_name}网格", 2, village, vrect, t_code, sum(households))
@@ -453,8 +453,8 @@ class _Loader:
 def load_demo(*, county_code: str = DEFAULT_COUNTY, lite: bool = False) -> DemoResult:
     """Load (or find again) the demo for one county; all or nothing.
 
-    `lite=True` (tests only) builds grids for the demo township and the few townships that get
-    gridders, not for the whole county."""
+    `lite=True` (tests only) gives villages coordinates and grids only in the demo township and
+    the few townships that get gridders, not in the whole county."""
     return _Loader(county_code, lite).run()
 
 

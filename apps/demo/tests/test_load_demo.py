@@ -158,25 +158,22 @@ def test_full_demo_for_huize_and_second_run_adds_nothing() -> None:
     assert _logins(again) == _logins(output)
 
 
-def test_gridder_can_log_in_and_sees_only_their_village(client) -> None:
-    load_demo(county_code=HUIZE, lite=True)
+def test_lite_load_and_gridder_can_log_in(client) -> None:
+    result = load_demo(county_code=HUIZE, lite=True)
+    # Lite (for tests): grids only in the demo township and the three that get extra gridders.
+    townships_with_grids = set(Grid.objects.filter(level=1).values_list("unit__code", flat=True))
+    assert "530326102" in townships_with_grids and len(townships_with_grids) == 4
+    assert result.counts["villages"] == 381
+    assert {login.username for login in result.logins} >= set(NAMED)
+
     response = client.post(reverse("accounts:login"), {"username": "gridder", "password": "wrong-password-1"})
     assert response.status_code == 200 and "_auth_user_id" not in client.session  # the form again
-
     response = client.post(reverse("accounts:login"), {"username": "gridder", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     gridder = User.objects.get(username="gridder")
     assert int(client.session["_auth_user_id"]) == gridder.pk
     assert access.scope_of(gridder, Perm.TERRITORY_VIEW).prefixes == ("530326102201",)
     assert not access.has_perm(gridder, Perm.GRID_MANAGE, "530326102201")
-
-
-def test_lite_load_builds_grids_for_a_few_townships_only() -> None:
-    result = load_demo(county_code=HUIZE, lite=True)
-    townships_with_grids = set(Grid.objects.filter(level=1).values_list("unit__code", flat=True))
-    assert "530326102" in townships_with_grids and len(townships_with_grids) == 4
-    assert result.counts["villages"] == 381
-    assert {login.username for login in result.logins} >= set(NAMED)
 
 
 def test_other_county_gets_a_stable_position_in_china() -> None:
@@ -228,17 +225,21 @@ def test_load_demo_refuses_without_debug_or_force(settings) -> None:
     assert not Unit.objects.exists()
 
 
-def test_demo_totp_prints_the_current_code(settings) -> None:
-    load_demo(county_code=HUIZE, lite=True)
+def test_demo_totp_prints_the_current_code(settings, make_staff) -> None:
+    admin = make_staff(None, username="admin")
+    TOTPDevice.objects.create(user=admin, name="demo", key=totp_key(HUIZE).hex(), confirmed=True)
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("demo_totp", "admin", stdout=StringIO())
-    settings.DEBUG = True
     out = StringIO()
-    call_command("demo_totp", "admin", stdout=out, stderr=StringIO())
+    call_command("demo_totp", "admin", "--force", stdout=out, stderr=StringIO())
     code = out.getvalue().strip()
     assert re.fullmatch(r"\d{6}", code)
-    device = TOTPDevice.objects.get(user__username="admin")
-    assert device.verify_token(code)
+    assert TOTPDevice.objects.get(user=admin).verify_token(code)
+
+    settings.DEBUG = True
+    make_staff(None, username="leader")
     with pytest.raises(CommandError, match="没有已确认的动态口令设备"):
         call_command("demo_totp", "leader", stdout=StringIO())
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("demo_totp", "nobody", stdout=StringIO())
