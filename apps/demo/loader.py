@@ -241,7 +241,8 @@ class _Loader:
         townships = list(Unit.objects.filter(parent=county, level=Level.TOWNSHIP).order_by("code"))
         villages: dict[int, list[Unit]] = {t.pk: [] for t in townships}
         for v in Unit.objects.filter(parent__in=townships, level=Level.VILLAGE).order_by("code"):
-            villages[v.parent_id].append(v)
+            if v.parent_id is not None:  # always, by the filter; says so to the type checker
+                villages[v.parent_id].append(v)
         home = demo_township(county, townships)
         after = [t for t in townships if t.code > home.code] + [t for t in townships if t.code < home.code]
         cadre_townships = [home, *after[:1]]
