@@ -111,6 +111,15 @@ _DENIED = {
     Perm.HISTORY_VIEW: "您无权查看该对象的变更记录。",
     Perm.AUDIT_VIEW: "您无权查看审计日志。",
     Perm.DASHBOARD_VIEW: "您无权查看该区域的统计。",
+    Perm.PEOPLE_VIEW: "您无权查看该区域的居民档案。",
+    Perm.PEOPLE_EDIT: "您无权修改该区域的居民档案。",
+    Perm.PEOPLE_IMPORT: "您无权向该区域导入居民档案。",
+    Perm.PEOPLE_EXPORT: "您无权导出该区域的居民档案。",
+    Perm.PEOPLE_VIEW_MINORS: "该居民是未成年人，您的角色无权查看其档案。",
+    Perm.PEOPLE_VIEW_SENSITIVE: "该居民属于敏感群体，您的角色无权查看其档案。",
+    Perm.PII_REVEAL: "您的角色无权查看完整的身份证号或手机号。",
+    Perm.PEOPLE_CONFIGURE: "您无权配置档案字段和特殊群体。",
+    Perm.PATROL_RECORD: "您无权在该网格登记巡查走访。",
 }
 
 
@@ -133,7 +142,16 @@ def restrict(queryset: QuerySet[M], user: Any, perm: Perm) -> QuerySet[M]:
     field = getattr(queryset.model, "scope_path", None)
     if field is None:
         raise TypeError(f"{queryset.model.__name__} declares no scope_path and cannot be scoped")
-    return queryset.filter(scope_of(user, perm).q(field))
+    queryset = queryset.filter(scope_of(user, perm).q(field))
+    # Restricted rows (minors, sensitive groups): visible only where the user also holds the
+    # stricter permission. A model lists them as (perm, classmethod returning the rows' Q).
+    for restricted_perm, q_method in getattr(queryset.model, "restricted_rows", ()):
+        scope = scope_of(user, restricted_perm)
+        if scope.everything:
+            continue
+        rows = getattr(queryset.model, q_method)()
+        queryset = queryset.filter(~rows | scope.q(field))
+    return queryset
 
 
 def get_for(user: Any, perm: Perm, queryset: QuerySet[M], **lookup: Any) -> M:
@@ -144,4 +162,14 @@ def get_for(user: Any, perm: Perm, queryset: QuerySet[M], **lookup: Any) -> M:
     except ObjectDoesNotExist as exc:
         raise NotFound(f"{queryset.model._meta.verbose_name}不存在。", code="not_found") from exc
     require_obj(user, perm, obj)
+    for restricted_perm, q_method in getattr(queryset.model, "restricted_rows", ()):
+        if has_perm(user, restricted_perm, getattr(obj, "scope_value", "")):
+            continue
+        rows = getattr(queryset.model, q_method)()
+        if queryset.model._default_manager.filter(rows, pk=obj.pk).exists():
+            raise PermissionDenied(
+                denied_message(restricted_perm),
+                code="forbidden_restricted",
+                extra={"permission": str(restricted_perm)},
+            )
     return obj

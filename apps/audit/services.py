@@ -31,13 +31,17 @@ def _json_value(value: Any) -> Any:
 
 
 def snapshot(obj: models.Model) -> dict[str, Any]:
-    """The object's concrete field values as JSON (foreign keys by id), minus excluded fields."""
+    """The object's concrete field values as JSON (foreign keys by id), minus excluded fields, plus
+    what the model's `audit_extra()` adds (masked personal data, many-to-many tags)."""
     exclude: frozenset[str] = getattr(obj, "audit_exclude", frozenset())
     data: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
         if field.name in exclude:
             continue
         data[field.attname] = _json_value(getattr(obj, field.attname))
+    extra = getattr(obj, "audit_extra", None)
+    if callable(extra):
+        data.update({k: _json_value(v) for k, v in extra().items()})
     return data
 
 

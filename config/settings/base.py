@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.territory",
     "apps.accounts",
+    "apps.people",
     "apps.demo",
 ]
 
@@ -222,3 +223,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Personal data (PIPL): encryption at rest and lookup hashes (apps/core/crypto.py) ----------
+PII_ENCRYPTION_KEYS = env_list("PII_ENCRYPTION_KEYS")
+PII_HASH_KEY = os.environ.get("PII_HASH_KEY", "")

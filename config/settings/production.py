@@ -27,3 +27,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+if not os.environ.get("PII_ENCRYPTION_KEYS") or not os.environ.get("PII_HASH_KEY"):
+    raise ImproperlyConfigured(
+        "PII_ENCRYPTION_KEYS and PII_HASH_KEY must be set: personal data is encrypted at rest "
+        "(see docs/configuration.md for how to generate them)"
+    )

@@ -1,0 +1,126 @@
+"""Reads of resident records, always through the access chokepoint (which also hides minors and
+sensitive groups from roles without those permissions)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from apps.accounts import access
+from apps.accounts.permissions import Perm
+from apps.core import crypto
+from apps.territory.paths import subtree_q
+
+from . import idnumber
+from .models import Household, ImportJob, PatrolVisit, Resident, SpecialGroup
+
+TAIL_RE = re.compile(r"^\d{3}[\dXx]$")
+
+
+def households_visible(user: Any) -> QuerySet[Household]:
+    return access.restrict(Household.objects.select_related("unit", "grid", "head"), user, Perm.PEOPLE_VIEW)
+
+
+def residents_visible(user: Any) -> QuerySet[Resident]:
+    return access.restrict(Resident.objects.select_related("household__unit"), user, Perm.PEOPLE_VIEW)
+
+
+def household_get(user: Any, pk: int) -> Household:
+    return access.get_for(
+        user, Perm.PEOPLE_VIEW, Household.objects.select_related("unit", "grid", "head"), pk=pk
+    )
+
+
+def household_members(user: Any, household: Household) -> QuerySet[Resident]:
+    """Members the user may see (minors and sensitive members drop out for roles without access)."""
+    return (
+        residents_visible(user)
+        .filter(household=household)
+        .prefetch_related(Prefetch("special_groups", queryset=SpecialGroup.objects.order_by("order")))
+        .order_by("relation", "birth_date")
+    )
+
+
+def resident_get(user: Any, pk: int) -> Resident:
+    return access.get_for(
+        user, Perm.PEOPLE_VIEW, Resident.objects.select_related("household__unit", "household__grid"), pk=pk
+    )
+
+
+def _search_q(q: str) -> Q:
+    """Name, address, full ID number, ID or phone tail, full phone."""
+    q = q.strip()
+    if len(q) == 18 and idnumber.is_valid(q):
+        return Q(id_number_hash=crypto.lookup_hash(idnumber.normalise(q)))
+    if re.fullmatch(r"1[3-9]\d{9}", q):
+        return Q(phone_hash=crypto.lookup_hash(q))
+    if TAIL_RE.match(q):
+        return Q(id_tail=q.upper()) | Q(phone_tail=q)
+    return Q(name__contains=q) | Q(household__address__contains=q)
+
+
+def resident_list(
+    user: Any,
+    *,
+    unit_code: str = "",
+    grid_code: str = "",
+    q: str = "",
+    group: str = "",
+    minors: bool | None = None,
+    status: str = "active",
+) -> QuerySet[Resident]:
+    qs = residents_visible(user)
+    if unit_code:
+        qs = qs.filter(subtree_q(unit_code, "household__unit__code"))
+    if grid_code:
+        qs = qs.filter(household__grid__code=grid_code)
+    if status:
+        qs = qs.filter(status=status)
+    if group:
+        qs = qs.filter(special_groups__code=group)
+    if minors is True:
+        qs = qs.filter(Resident.minor_q())
+    elif minors is False:
+        qs = qs.exclude(Resident.minor_q())
+    if q:
+        qs = qs.filter(_search_q(q))
+    return qs.order_by("household__unit__code", "household__number", "id")
+
+
+def household_list(
+    user: Any, *, unit_code: str = "", grid_code: str = "", q: str = "", color_grade: str = ""
+) -> QuerySet[Household]:
+    qs = households_visible(user)
+    if unit_code:
+        qs = qs.filter(subtree_q(unit_code, "unit__code"))
+    if grid_code:
+        qs = qs.filter(grid__code=grid_code)
+    if color_grade:
+        qs = qs.filter(color_grade=color_grade)
+    if q:
+        members = residents_visible(user).filter(_search_q(q)).values("household_id")
+        qs = qs.filter(Q(pk__in=members) | Q(address__contains=q) | Q(number=q))
+    return qs.annotate(member_count=Count("members", filter=Q(members__status="active"))).order_by(
+        "unit__code", "number"
+    )
+
+
+def patrol_list(user: Any, *, grid_code: str = "", gridder_id: int | None = None) -> QuerySet[PatrolVisit]:
+    qs = access.restrict(
+        PatrolVisit.objects.select_related("grid__unit", "household", "gridder"), user, Perm.PEOPLE_VIEW
+    )
+    if grid_code:
+        qs = qs.filter(grid__code=grid_code)
+    if gridder_id:
+        qs = qs.filter(gridder_id=gridder_id)
+    return qs
+
+
+def import_jobs(user: Any) -> QuerySet[ImportJob]:
+    return access.restrict(ImportJob.objects.select_related("unit", "created_by"), user, Perm.PEOPLE_IMPORT)
+
+
+def can_reveal(user: Any, resident: Resident) -> bool:
+    return access.has_perm(user, Perm.PII_REVEAL, resident.household.unit.code)
