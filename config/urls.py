@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("territory/", include("apps.territory.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("people/", include("apps.people.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
 ]
