@@ -11,7 +11,6 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -144,6 +143,8 @@ def search(request: HttpRequest) -> HttpResponse:
     links = history_links(page.object_list)
     for row in page.object_list:
         row.history_url = links.get((row.content_type_id, row.object_id), "")
+        if tab == "events":
+            row.data_display = _event_data(row.data)
     context = {
         "form": form,
         "tab": tab,
@@ -161,15 +162,6 @@ def search(request: HttpRequest) -> HttpResponse:
 # --- history --------------------------------------------------------------------------------------
 
 
-def _field_label(model_cls: type[models.Model], attname: str) -> str:
-    name = attname[:-3] if attname.endswith("_id") else attname
-    try:
-        field = model_cls._meta.get_field(name)
-    except FieldDoesNotExist:
-        return attname
-    return str(getattr(field, "verbose_name", attname))
-
-
 def _display(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -181,17 +173,52 @@ def _display(value: Any) -> str:
     return text if len(text) <= VALUE_PREVIEW_CHARS else text[:VALUE_PREVIEW_CHARS] + "…"
 
 
-def _change_rows(model_cls: type[models.Model], record: Any) -> list[dict[str, str]]:
+class _Fields:
+    """Labels and readable values for one model's snapshot fields: in the model's field order,
+    foreign keys by the related object's name, choices by their label."""
+
+    def __init__(self, model_cls: type[models.Model]) -> None:
+        self.fields: dict[str, Any] = {f.attname: f for f in model_cls._meta.concrete_fields}
+        self.position = {name: i for i, name in enumerate(self.fields)}
+        self._names: dict[tuple[Any, Any], str] = {}
+
+    def ordered(self, names: Any) -> list[str]:
+        return sorted((n for n in names if n != "id"), key=lambda n: (self.position.get(n, 999), n))
+
+    def label(self, attname: str) -> str:
+        field = self.fields.get(attname)
+        return str(field.verbose_name) if field is not None else attname
+
+    def value(self, attname: str, raw: Any) -> str:
+        field = self.fields.get(attname)
+        if field is None or raw is None or raw == "":
+            return _display(raw)
+        if field.is_relation and field.related_model is not None:
+            key = (field.related_model, raw)
+            if key not in self._names:
+                related = field.related_model._default_manager.filter(pk=raw).first()
+                self._names[key] = str(related) if related is not None else f"#{raw}"
+            return self._names[key]
+        if field.choices:
+            return str(dict(field.flatchoices).get(raw, raw))
+        return _display(raw)
+
+
+def _change_rows(fields: _Fields, record: Any) -> list[dict[str, str]]:
     before = record.before or {}
     after = record.after or {}
     return [
         {
-            "label": _field_label(model_cls, field),
-            "before": _display(before.get(field)) if record.before is not None else "",
-            "after": _display(after.get(field)) if record.after is not None else "",
+            "label": fields.label(name),
+            "before": fields.value(name, before.get(name)) if record.before is not None else "",
+            "after": fields.value(name, after.get(name)) if record.after is not None else "",
         }
-        for field in record.changed_fields or sorted({*before, *after})
+        for name in fields.ordered(record.changed_fields or {*before, *after})
     ]
+
+
+def _event_data(data: dict[str, Any] | None) -> list[dict[str, str]]:
+    return [{"label": DATA_LABELS.get(k, k), "value": _display(v)} for k, v in (data or {}).items()]
 
 
 @login_required
@@ -200,14 +227,14 @@ def history(request: HttpRequest, app_label: str, model: str, object_id: str) ->
     obj = history_object(request.user, app_label, model, object_id)
     entries = selectors.object_history(user=request.user, obj=obj)
     model_cls = type(obj)
+    fields = _Fields(model_cls)
     items = []
     for entry in entries:
         item: dict[str, Any] = {"at": entry.at, "kind": entry.kind, "row": entry.item}
         if entry.kind == "change":
-            item["changes"] = _change_rows(model_cls, entry.item)
+            item["changes"] = _change_rows(fields, entry.item)
         else:
-            data = getattr(entry.item, "data", None) or {}
-            item["data"] = [{"label": DATA_LABELS.get(k, k), "value": _display(v)} for k, v in data.items()]
+            item["data"] = _event_data(getattr(entry.item, "data", None))
         items.append(item)
     ct_key = f"{app_label}.{model}"
     context = {

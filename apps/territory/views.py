@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +30,7 @@ from apps.accounts.permissions import Perm
 from apps.core.errors import ApplicationError, NotFound, ValidationFailed
 
 from . import forms, selectors, services
-from .choices import Level
+from .choices import LEVEL_CODE_LENGTH, Level
 from .models import Grid, Unit
 from .paths import subtree_q
 
@@ -132,27 +132,38 @@ def _unit_choices(user: Any, under: Unit | None, selected: str = "") -> list[dic
     ]
 
 
-def _staff_in_scope(actor: Any, username: str) -> User:
-    """The staff user `username`, if the actor may see them: someone holding an active role inside
-    the actor's GRID_ASSIGN scope (a gridder is recruited from people already working there)."""
-    visible = access.restrict(RoleAssignment.objects.filter(is_active=True), actor, Perm.GRID_ASSIGN)
+def _candidates_q(actor: Any, grid: Grid) -> QuerySet[RoleAssignment]:
+    """Active role assignments whose holders may be made gridders of `grid`: people inside the
+    actor's GRID_ASSIGN scope, and people working in the grid's township (a village cadre may
+    recruit from the neighbouring village). Nobody from elsewhere, so a username typed by mistake
+    cannot pull in a stranger from another township."""
+    township = grid.unit.code[: LEVEL_CODE_LENGTH[Level.TOWNSHIP]]
+    active = RoleAssignment.objects.filter(is_active=True)
+    mine = access.restrict(active, actor, Perm.GRID_ASSIGN)
+    return active.filter(Q(pk__in=mine.values("pk")) | subtree_q(township, "unit__code"))
+
+
+def _staff_in_scope(actor: Any, grid: Grid, username: str) -> User:
     user = (
-        User.objects.filter(username=username.strip(), kind=UserKind.STAFF, role_assignments__in=visible)
+        User.objects.filter(
+            username=username.strip(), kind=UserKind.STAFF, role_assignments__in=_candidates_q(actor, grid)
+        )
         .distinct()
         .first()
     )
     if user is None:
         raise NotFound(
-            f"找不到用户名为“{username.strip()}”的工作人员，或该人员不在您的管辖范围内。",
+            f"找不到用户名为“{username.strip()}”的工作人员，或该人员不在您的管辖范围及本网格所在乡镇内。",
             code="user_not_in_scope",
         )
     return user
 
 
-def _staff_candidates(actor: Any, limit: int = 200) -> QuerySet[User]:
-    visible = access.restrict(RoleAssignment.objects.filter(is_active=True), actor, Perm.GRID_ASSIGN)
+def _staff_candidates(actor: Any, grid: Grid, limit: int = 200) -> QuerySet[User]:
     return (
-        User.objects.filter(kind=UserKind.STAFF, is_active=True, role_assignments__in=visible)
+        User.objects.filter(
+            kind=UserKind.STAFF, is_active=True, role_assignments__in=_candidates_q(actor, grid)
+        )
         .distinct()
         .order_by("username")[:limit]
     )
@@ -165,9 +176,14 @@ def _staff_candidates(actor: Any, limit: int = 200) -> QuerySet[User]:
 @require_GET
 def browser(request: HttpRequest) -> HttpResponse:
     user = request.user
+    access.require(user, Perm.TERRITORY_VIEW)
     q = request.GET.get("q", "").strip()
+    roots = _with_child_counts(user, selectors.root_units(user))
+    if len(roots) == 1 and roots[0].child_count:  # type: ignore[attr-defined]
+        # One root (the usual case): open it at once instead of making the user click it.
+        roots[0].preloaded = list(selectors.unit_children(user, roots[0])[:CHILD_LIMIT])  # type: ignore[attr-defined]
     context = {
-        "roots": _with_child_counts(user, selectors.root_units(user)),
+        "roots": roots,
         "q": q,
         "results": _search_results(user, q) if q else None,
         "nav_active": "territory",
@@ -195,6 +211,7 @@ def _search_results(user: Any, q: str) -> list[Unit]:
 @login_required
 @require_GET
 def unit_search(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.TERRITORY_VIEW)
     q = request.GET.get("q", "").strip()
     if not getattr(request, "htmx", False):
         return redirect(
@@ -296,6 +313,7 @@ def unit_add_group(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def grid_list(request: HttpRequest) -> HttpResponse:
     user = request.user
+    access.require(user, Perm.TERRITORY_VIEW)
     form = forms.GridFilterForm(request.GET)
     error = ""
     unit: Unit | None = None
@@ -342,7 +360,7 @@ def _gridders_context(request: HttpRequest, grid: Grid, **extra: Any) -> dict[st
     context = {
         "grid": grid,
         "gridders": selectors.grid_gridders(grid),
-        "candidates": _staff_candidates(request.user) if perms["can_assign"] else [],
+        "candidates": _staff_candidates(request.user, grid) if perms["can_assign"] else [],
         "gridder_form": forms.GridderForm(),
         "gridder_error": None,
         "gridder_notice": "",
@@ -375,12 +393,13 @@ def _grid_context(request: HttpRequest, grid: Grid, **extra: Any) -> dict[str, A
     parent = grid.parent
     parent_visible = parent is not None and access.has_perm(user, Perm.TERRITORY_VIEW, parent.unit.code)
     children = list(selectors.grid_list(user).filter(parent=grid)[:CHILD_LIMIT])
+    # Drawn in this order, so a child polygon lies above the grid and answers clicks on its area.
     features = []
     if parent_visible and parent is not None and parent.boundary:
         features.append(_feature(parent, "parent"))
-    features += [_feature(c, "child") for c in children if c.boundary and c.is_active]
     if grid.boundary:
         features.append(_feature(grid, "self"))
+    features += [_feature(c, "child") for c in children if c.boundary and c.is_active]
     context = {
         "grid": grid,
         "breadcrumb": [
@@ -522,7 +541,7 @@ def grid_gridder_add(request: HttpRequest, code: str) -> HttpResponse:
         access.require(request.user, Perm.GRID_ASSIGN, grid.unit.code)
         if not form.is_valid():
             raise _form_error(form)
-        gridder = _staff_in_scope(request.user, form.cleaned_data["username"])
+        gridder = _staff_in_scope(request.user, grid, form.cleaned_data["username"])
         services.grid_assign_gridder(actor=_actor(request), grid=grid, user=gridder)
     except ApplicationError as exc:
         return _gridder_response(request, grid, exc, "", form)
@@ -551,6 +570,7 @@ def grid_gridder_remove(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def grid_locate(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.TERRITORY_VIEW)
     asked = "lat" in request.GET or "lng" in request.GET
     form = forms.LocateForm(request.GET if asked else None)
     results: list[Grid] | None = None
@@ -562,7 +582,10 @@ def grid_locate(request: HttpRequest) -> HttpResponse:
             results = selectors.grid_locate(request.user, longitude=point["lng"], latitude=point["lat"])
         else:
             error = forms.first_error(form)
-    features = [_feature(g, "self" if i == 0 else "child") for i, g in enumerate(results or []) if g.boundary]
+    # The finest grid is the answer; coarser grids containing it are drawn as outlines around it.
+    features = [
+        _feature(g, "self" if i == 0 else "parent") for i, g in enumerate(results or []) if g.boundary
+    ]
     context = {
         "form": form,
         "results": results,

@@ -58,9 +58,13 @@
     if (config.tile_url) {
       L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
     }
+    // Build the layers, set the view, and only then add them: a layer added before the map has
+    // a view waits for its "load" event, and Leaflet 1.9 can then draw a polygon through a renderer
+    // that is not ready yet (TypeError reading 'min' when a point marker is added too).
+    var layers = [];
     var bounds = L.latLngBounds([]);
     if (data) {
-      var layer = L.geoJSON(data, {
+      var shapes = L.geoJSON(data, {
         style: function (feature) {
           var role = feature.properties && feature.properties.role;
           return STYLES[role] || STYLES.child;
@@ -70,18 +74,14 @@
           lyr.bindTooltip(props.name || props.code || "", { sticky: true });
           lyr.bindPopup(popupFor(props));
         }
-      }).addTo(map);
-      // Children above the grid itself would swallow its clicks; parents stay at the back.
-      layer.eachLayer(function (lyr) {
-        var role = lyr.feature && lyr.feature.properties && lyr.feature.properties.role;
-        if (role === "parent") { lyr.bringToBack(); }
       });
-      bounds.extend(layer.getBounds());
+      layers.push(shapes);
+      bounds.extend(shapes.getBounds());
     }
     if (point && typeof point.lat === "number") {
-      L.circleMarker([point.lat, point.lng], {
+      layers.push(L.circleMarker([point.lat, point.lng], {
         radius: 7, color: "#fff", weight: 2, fillColor: "#198754", fillOpacity: 1
-      }).addTo(map).bindTooltip("查询位置");
+      }).bindTooltip("查询位置"));
       bounds.extend([point.lat, point.lng]);
     }
     if (bounds.isValid()) {
@@ -89,6 +89,15 @@
     } else {
       map.setView(CHINA, 4);
     }
+    layers.forEach(function (lyr) { lyr.addTo(map); });
+    // A parent grid is drawn as an outline behind the rest so it doesn't swallow their clicks.
+    layers.forEach(function (lyr) {
+      if (!lyr.eachLayer) { return; }
+      lyr.eachLayer(function (shape) {
+        var role = shape.feature && shape.feature.properties && shape.feature.properties.role;
+        if (role === "parent") { shape.bringToBack(); }
+      });
+    });
 
     var form = document.querySelector("form[data-locate-form]");
     if (form) {

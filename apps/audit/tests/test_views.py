@@ -97,6 +97,7 @@ def test_events_tab_filters_by_type(ng_auditor: Any, trail: dict[str, Any]) -> N
     url = reverse("audit:search")
     body = text(ng_auditor.get(url, {"tab": "events", "event_type": "territory.gridder_assigned"}, **HX))
     assert body.count('data-testid="audit-row"') == 1 and "指派网格员" in body
+    assert "人员：</span>白雾村干部" in body
     body = text(ng_auditor.get(url, {"tab": "events", "event_type": "territory.grid_created"}, **HX))
     assert body.count('data-testid="audit-row"') == 1 and "新建网格" in body
     page = text(ng_auditor.get(url, {"tab": "events"}))
@@ -132,6 +133,9 @@ def test_history_interleaves_changes_and_events(ng_auditor: Any, trail: dict[str
     assert "白雾新网格" in body and "名称" in body
     assert "指派网格员" in body and "白雾村干部" in body
     assert reverse("territory:grid_detail", args=["NG-02"]) in body
+    # Foreign keys read as names, not ids; the primary key itself is left out.
+    assert 'json-diff">白雾村</td>' in body
+    assert ">ID<" not in body
 
 
 def test_unit_history(ng_auditor: Any, trail: dict[str, Any]) -> None:

@@ -66,7 +66,21 @@ def test_browser_starts_at_the_users_root(officer_client: Any) -> None:
     body = text(response)
     assert "区划浏览" in body and "娜姑镇" in body
     assert "迤车镇" not in body
+    # The only root opens at once; its children are in the page.
+    assert "娜姑村" in body and "白雾村" in body
+
+
+def test_browser_with_several_roots_loads_children_lazily(
+    client: Any, tiny_county: dict[str, Any], make_staff: Any
+) -> None:
+    user = make_staff(Role.LEADER, tiny_county["t1"])
+    RoleAssignment.objects.create(user=user, role=Role.LEADER, unit=tiny_county["t2"])
+    client.force_login(user)
+    body = text(client.get(reverse("territory:browser")))
+    assert "娜姑镇" in body and "迤车镇" in body
     assert reverse("territory:unit_children", args=["530326102"]) in body
+    assert reverse("territory:unit_children", args=["530326103"]) in body
+    assert "娜姑村" not in body
 
 
 def test_children_fragment_lists_children(officer_client: Any) -> None:
@@ -507,8 +521,38 @@ def test_assign_gridder_only_from_staff_in_scope(
         reverse("territory:grid_gridder_add", args=["NG-01-01"]), {"username": "wang_wu"}, **HX
     )
     assert response.status_code == 404
-    assert "找不到用户名为“wang_wu”的工作人员，或该人员不在您的管辖范围内。" in text(response)
+    assert "找不到用户名为“wang_wu”的工作人员" in text(response)
     assert not RoleAssignment.objects.filter(role=Role.GRIDDER, user__username="wang_wu").exists()
+
+
+def test_village_cadre_may_recruit_a_gridder_from_the_same_township(
+    client: Any, tiny_county: dict[str, Any], make_staff: Any
+) -> None:
+    cadre = make_staff(Role.VILLAGE_CADRE, tiny_county["v11"])
+    neighbour = make_staff(
+        Role.VILLAGE_CADRE, tiny_county["v12"], username="bw_cadre"
+    )  # 白雾村, same township
+    make_staff(Role.VILLAGE_CADRE, tiny_county["v21"], username="yc_cadre")  # 迤车村, another township
+    client.force_login(cadre)
+    page = text(client.get(reverse("territory:grid_detail", args=["NG-01-01"])))
+    assert '<option value="bw_cadre">' in page and "yc_cadre" not in page  # suggestions
+    url = reverse("territory:grid_gridder_add", args=["NG-01-01"])
+    assert client.post(url, {"username": "bw_cadre"}, **HX).status_code == 200
+    assert RoleAssignment.objects.filter(user=neighbour, role=Role.GRIDDER, is_active=True).exists()
+    assert client.post(url, {"username": "yc_cadre"}, **HX).status_code == 404
+
+
+def test_list_pages_need_a_territory_role(client: Any, tiny_county: dict[str, Any], make_staff: Any) -> None:
+    client.force_login(make_staff(None))
+    for name in (
+        "territory:browser",
+        "territory:unit_search",
+        "territory:grid_list",
+        "territory:grid_locate",
+    ):
+        response = client.get(reverse(name))
+        assert response.status_code == 403, name
+        assert "没有执行该操作的权限" in text(response) or "无权" in text(response)
 
 
 def test_assign_gridder_needs_grid_assign(client: Any, tiny_county: dict[str, Any], make_staff: Any) -> None:
