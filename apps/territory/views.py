@@ -253,7 +253,7 @@ def _unit_context(request: HttpRequest, unit: Unit, **extra: Any) -> dict[str, A
         "breadcrumb": breadcrumb,
         "counts": selectors.unit_counts(unit),
         "children": children,
-        "grids": _page(request, selectors.grid_list(user, unit=unit)),
+        "grids": _page(request, selectors.grid_list(user, unit=unit).defer("boundary")),
         "organisations": organisations,
         "map_geojson": _collection(features[:MAP_GRID_LIMIT]),
         "map_truncated": len(features) > MAP_GRID_LIMIT,
@@ -272,7 +272,10 @@ def _unit_context(request: HttpRequest, unit: Unit, **extra: Any) -> dict[str, A
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = selectors.unit_get(request.user, code)
     if _htmx_target(request) == "unit-grids":
-        context = {"unit": unit, "grids": _page(request, selectors.grid_list(request.user, unit=unit))}
+        context = {
+            "unit": unit,
+            "grids": _page(request, selectors.grid_list(request.user, unit=unit).defer("boundary")),
+        }
         return render(request, "territory/unit_detail.html#unit-grids", context)
     return render(request, "territory/unit_detail.html", _unit_context(request, unit))
 

@@ -595,3 +595,29 @@ def test_county_admin_without_second_factor_is_sent_to_otp(
 def test_anonymous_is_sent_to_login(client: Any, tiny_county: dict[str, Any]) -> None:
     response = client.get(reverse("territory:grid_list"))
     assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+def test_pages_use_a_bounded_number_of_queries(
+    officer_client: Any, officer: Any, tiny_county: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    """Query-count ceilings: more rows must not mean more queries (no per-row lookups)."""
+    for n in range(20):
+        services.grid_create(
+            actor=officer,
+            unit=tiny_county["v11"],
+            code=f"Q-{n:02d}",
+            name=f"网格{n}",
+            level=2,
+            parent=tiny_county["g1"],
+            boundary=SQUARE,
+        )
+    pages = [
+        reverse("territory:browser"),
+        reverse("territory:unit_detail", args=["530326102"]),
+        reverse("territory:grid_list"),
+        reverse("territory:grid_detail", args=["NG-01"]),
+        reverse("audit:history", args=["territory", "grid", "NG-01"]),
+    ]
+    for url in pages:
+        with django_assert_max_num_queries(20):
+            assert officer_client.get(url).status_code == 200
