@@ -50,15 +50,23 @@ def _actor(request: HttpRequest) -> Any:
     return request.auth  # type: ignore[attr-defined]
 
 
+def _viewer(request: HttpRequest) -> Any:
+    """The caller of a list endpoint: refused outright without any territory role, rather than
+    answered with an empty list (the same rule as the pages)."""
+    user = _actor(request)
+    access.require(user, Perm.TERRITORY_VIEW)
+    return user
+
+
 # --- Units ---------------------------------------------------------------------------------------
 
 
 @router.get(
-    "/units", response={200: list[UnitOut], **error_responses(400)}, summary="行政单位列表（管辖范围内）"
+    "/units", response={200: list[UnitOut], **error_responses(400, 403)}, summary="行政单位列表（管辖范围内）"
 )
 @paginate(PagePagination)
 def unit_list(request: HttpRequest, filters: Query[UnitFilterIn]) -> QuerySet[Unit]:
-    qs = selectors.units_visible(_actor(request)).select_related("parent")
+    qs = selectors.units_visible(_viewer(request)).select_related("parent")
     if filters.level is not None:
         qs = qs.filter(level=filters.level)
     if filters.parent:
@@ -118,7 +126,7 @@ def unit_create_group(request: HttpRequest, code: str, payload: GroupCreateIn) -
 )
 @paginate(PagePagination)
 def grid_list(request: HttpRequest, filters: Query[GridFilterIn]) -> QuerySet[Grid]:
-    user = _actor(request)
+    user = _viewer(request)
     unit = selectors.unit_get(user, filters.unit) if filters.unit else None
     return selectors.grid_list(user, unit=unit, level=filters.level, q=filters.q.strip())
 
@@ -225,10 +233,11 @@ def _user_by_username(username: str) -> User:
 
 @router.get(
     "/locate",
-    response={200: list[GridOut], **error_responses(400)},
+    response={200: list[GridOut], **error_responses(400, 403)},
     summary="按坐标查找所在网格（最细一级在前）",
 )
 def grid_locate(request: HttpRequest, point: Query[LocateIn]) -> list[Grid]:
+    user = _viewer(request)
     lat, lng = point.lat, point.lng
     if not (geo.LNG_RANGE[0] <= lng <= geo.LNG_RANGE[1] and geo.LAT_RANGE[0] <= lat <= geo.LAT_RANGE[1]):
         raise ValidationFailed(
@@ -236,7 +245,7 @@ def grid_locate(request: HttpRequest, point: Query[LocateIn]) -> list[Grid]:
             code="point_out_of_range",
             extra={"lat": lat, "lng": lng},
         )
-    return selectors.grid_locate(_actor(request), longitude=lng, latitude=lat)
+    return selectors.grid_locate(user, longitude=lng, latitude=lat)
 
 
 # --- Organisations -------------------------------------------------------------------------------
@@ -249,7 +258,7 @@ def grid_locate(request: HttpRequest, point: Query[LocateIn]) -> list[Grid]:
 )
 @paginate(PagePagination)
 def organisation_list(request: HttpRequest, filters: Query[OrganisationFilterIn]) -> QuerySet[Organisation]:
-    user = _actor(request)
+    user = _viewer(request)
     qs = selectors.organisations_visible(user)
     if filters.unit:
         qs = qs.filter(subtree_q(selectors.unit_get(user, filters.unit).code, "service_area__code"))

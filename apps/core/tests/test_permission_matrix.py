@@ -1,0 +1,372 @@
+"""The permission matrix: every role against every page and API operation, allowed and denied,
+inside and outside its territory. The expectations are written out by hand from the role table
+in DOMAIN.md, not derived from permissions.py, so a wrong entry there fails here.
+
+Every named URL and every API operation must be listed (see the completeness tests at the end):
+a new view cannot slip past the chokepoint unnoticed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from apps.accounts.choices import Role, UserKind
+
+pytestmark = pytest.mark.django_db
+
+ADMIN, LEADER, OFFICER, HANDLER = "county_admin", "leader", "township_officer", "department_handler"
+CADRE, GRIDDER, SUPERVISOR, AUDITOR = "village_cadre", "gridder", "supervisor", "auditor"
+NOROLE, RESIDENT = "no_role", "resident"
+STAFF_ROLES = [ADMIN, LEADER, OFFICER, HANDLER, CADRE, GRIDDER, SUPERVISOR, AUDITOR]
+EVERYONE = [*STAFF_ROLES, NOROLE, RESIDENT]
+# Whose territory covers 迤车镇 (the township next door): the county-wide roles.
+COUNTY_WIDE = {ADMIN, LEADER, HANDLER}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # the URL name (pages) or "METHOD path" (API)
+    url: str
+    allowed: frozenset[str]
+    method: str = "get"
+    data: dict[str, Any] = field(default_factory=dict)
+    api: bool = False
+
+
+def case(name: str, url: str, allowed: set[str] | list[str], **kw: Any) -> Case:
+    return Case(name=name, url=url, allowed=frozenset(allowed), **kw)
+
+
+VIEW_ALL = set(STAFF_ROLES)
+HISTORY = {ADMIN, LEADER, OFFICER, CADRE, SUPERVISOR, AUDITOR}
+ACCOUNTS_VIEW = {ADMIN, LEADER, OFFICER, CADRE, AUDITOR}
+MANAGE = {ADMIN, OFFICER}
+ASSIGN = {ADMIN, OFFICER, CADRE}
+
+# In scope = 娜姑镇 / 娜姑村 (every role's home in the fixture); out = 迤车镇 / 迤车村.
+PAGES = [
+    case("core:home", "/", EVERYONE),
+    case("accounts:profile", "/accounts/profile/", EVERYONE),
+    case("territory:browser", "/territory/", VIEW_ALL),
+    case("territory:unit_search", "/territory/search/?q=娜姑", VIEW_ALL),
+    case("territory:unit_detail", "/territory/units/530326102201/", VIEW_ALL),
+    case("territory:unit_detail", "/territory/units/530326103201/", COUNTY_WIDE),
+    case(
+        "territory:unit_children",
+        "/territory/units/530326102/children/",
+        {ADMIN, LEADER, OFFICER, HANDLER, AUDITOR},
+    ),
+    case("territory:unit_children", "/territory/units/530326103/children/", COUNTY_WIDE),
+    case("territory:grid_list", "/territory/grids/", VIEW_ALL),
+    case("territory:grid_detail", "/territory/grids/NG-01-01/", VIEW_ALL),
+    case("territory:grid_detail", "/territory/grids/YC-01-01/", COUNTY_WIDE),
+    case("territory:grid_locate", "/territory/locate/?lat=26.4&lng=103.3", VIEW_ALL),
+    case("territory:grid_create", "/territory/new-grid/?unit=530326102202", MANAGE),
+    case(
+        "territory:unit_add_group",
+        "/territory/units/530326102201/groups/",
+        MANAGE,
+        method="post",
+        data={"name": "新一组"},
+    ),
+    case(
+        "territory:unit_add_group",
+        "/territory/units/530326103201/groups/",
+        {ADMIN},
+        method="post",
+        data={"name": "新一组"},
+    ),
+    case(
+        "territory:grid_boundary",
+        "/territory/grids/NG-01-01/boundary/",
+        MANAGE,
+        method="post",
+        data={
+            "geojson": '{"type":"Polygon","coordinates":[[[103.1,26.1],[103.2,26.1],[103.2,26.2],[103.1,26.1]]]}'
+        },
+    ),
+    case(
+        "territory:grid_boundary",
+        "/territory/grids/YC-01-01/boundary/",
+        {ADMIN},
+        method="post",
+        data={
+            "geojson": '{"type":"Polygon","coordinates":[[[103.1,26.1],[103.2,26.1],[103.2,26.2],[103.1,26.1]]]}'
+        },
+    ),
+    case(
+        "territory:grid_gridder_add",
+        "/territory/grids/NG-01-01/gridders/",
+        ASSIGN,
+        method="post",
+        data={"username": "candidate"},
+    ),
+    case(
+        "territory:grid_gridder_add",
+        "/territory/grids/YC-01-01/gridders/",
+        {ADMIN},
+        method="post",
+        data={"username": "candidate"},
+    ),
+    case(
+        "territory:grid_gridder_remove",
+        "/territory/grids/NG-01-01/gridders/remove/",
+        ASSIGN,
+        method="post",
+        data={"username": "gridder"},
+    ),
+    case(
+        "territory:grid_gridder_remove",
+        "/territory/grids/YC-01-01/gridders/remove/",
+        {ADMIN},
+        method="post",
+        data={"username": "gridder_yc"},
+    ),
+    case("accounts:staff_list", "/accounts/staff/", ACCOUNTS_VIEW),
+    # candidate works in 白雾村: inside the township, outside the 娜姑村 cadre's village
+    case("accounts:staff_detail", "/accounts/staff/{candidate}/", ACCOUNTS_VIEW - {CADRE}),
+    case("accounts:staff_detail", "/accounts/staff/{gridder_yc}/", {ADMIN, LEADER}),
+    case("accounts:staff_create", "/accounts/staff/new/", MANAGE),
+    case(
+        "accounts:role_grant",
+        "/accounts/staff/{candidate}/roles/",
+        MANAGE,
+        method="post",
+        data={"role": GRIDDER, "grid": "NG-01-01", "unit": "530326102201"},
+    ),
+    case(
+        "accounts:role_revoke",
+        "/accounts/staff/{gridder}/roles/{gridder_role}/revoke/",
+        MANAGE,
+        method="post",
+    ),
+    case("accounts:staff_unlock", "/accounts/staff/{candidate}/unlock/", MANAGE, method="post"),
+    case("audit:search", "/audit/", {ADMIN, AUDITOR}),
+    case("audit:history", "/audit/history/territory/grid/NG-01-01/", HISTORY),
+    case("audit:history", "/audit/history/territory/grid/YC-01-01/", {ADMIN, LEADER}),
+    case("audit:history", "/audit/history/territory/unit/530326102/", HISTORY - {CADRE, SUPERVISOR}),
+]
+
+API = [
+    case("GET /api/accounts/me", "/api/accounts/me", EVERYONE),
+    case("GET /api/accounts/tokens", "/api/accounts/tokens", EVERYONE),
+    case("GET /api/territory/units", "/api/territory/units", VIEW_ALL),
+    case("GET /api/territory/units/{code}", "/api/territory/units/530326102201", VIEW_ALL),
+    case("GET /api/territory/units/{code}", "/api/territory/units/530326103201", COUNTY_WIDE),
+    case("GET /api/territory/units/{code}/children", "/api/territory/units/530326103/children", COUNTY_WIDE),
+    case("GET /api/territory/units/{code}/counts", "/api/territory/units/530326103/counts", COUNTY_WIDE),
+    case(
+        "POST /api/territory/units/{code}/groups",
+        "/api/territory/units/530326102201/groups",
+        MANAGE,
+        method="post",
+        data={"name": "新一组"},
+    ),
+    case(
+        "POST /api/territory/units/{code}/groups",
+        "/api/territory/units/530326103201/groups",
+        {ADMIN},
+        method="post",
+        data={"name": "新一组"},
+    ),
+    case("GET /api/territory/grids", "/api/territory/grids", VIEW_ALL),
+    case("GET /api/territory/grids/{code}", "/api/territory/grids/NG-01-01", VIEW_ALL),
+    case("GET /api/territory/grids/{code}", "/api/territory/grids/YC-01-01", COUNTY_WIDE),
+    case(
+        "POST /api/territory/grids",
+        "/api/territory/grids",
+        MANAGE,
+        method="post",
+        data={"unit_code": "530326102202", "code": "BW-NEW", "name": "白雾新网格", "level": 2},
+    ),
+    case(
+        "POST /api/territory/grids",
+        "/api/territory/grids",
+        {ADMIN},
+        method="post",
+        data={"unit_code": "530326103202", "code": "XY-NEW", "name": "小营新网格", "level": 2},
+    ),
+    case(
+        "PATCH /api/territory/grids/{code}",
+        "/api/territory/grids/NG-01-01",
+        MANAGE,
+        method="patch",
+        data={"name": "改名"},
+    ),
+    case(
+        "PATCH /api/territory/grids/{code}",
+        "/api/territory/grids/YC-01-01",
+        {ADMIN},
+        method="patch",
+        data={"name": "改名"},
+    ),
+    case(
+        "PUT /api/territory/grids/{code}/boundary",
+        "/api/territory/grids/NG-01-01/boundary",
+        MANAGE,
+        method="put",
+        data={"boundary": None},
+    ),
+    case(
+        "POST /api/territory/grids/{code}/gridders",
+        "/api/territory/grids/NG-01-01/gridders",
+        ASSIGN,
+        method="post",
+        data={"username": "candidate"},
+    ),
+    case(
+        "POST /api/territory/grids/{code}/gridders",
+        "/api/territory/grids/YC-01-01/gridders",
+        {ADMIN},
+        method="post",
+        data={"username": "candidate"},
+    ),
+    case(
+        "DELETE /api/territory/grids/{code}/gridders/{username}",
+        "/api/territory/grids/NG-01-01/gridders/gridder",
+        ASSIGN,
+        method="delete",
+    ),
+    case("GET /api/territory/locate", "/api/territory/locate?lat=26.4&lng=103.3", VIEW_ALL),
+    case("GET /api/territory/organisations", "/api/territory/organisations", VIEW_ALL),
+    case("GET /api/audit/records", "/api/audit/records", {ADMIN, AUDITOR}),
+    case("GET /api/audit/events", "/api/audit/events", {ADMIN, AUDITOR}),
+    case(
+        "GET /api/audit/history/{app_label}/{model}/{object_id}",
+        "/api/audit/history/territory/grid/NG-01-01",
+        HISTORY,
+    ),
+    case(
+        "GET /api/audit/history/{app_label}/{model}/{object_id}",
+        "/api/audit/history/territory/grid/YC-01-01",
+        {ADMIN, LEADER},
+    ),
+]
+# Token routes need a token of the caller's own; they are covered in apps/accounts/tests/test_api.py.
+API_COVERED_ELSEWHERE = {"POST /api/accounts/tokens", "DELETE /api/accounts/tokens/{token_id}"}
+# Pages anyone may open (login, second factor, phone login) or that are not about data.
+PUBLIC_PAGES = {
+    "core:healthz",
+    "accounts:login",
+    "accounts:logout",
+    "accounts:otp",
+    "accounts:phone_login",
+    "accounts:phone_code",
+    "set_language",
+    # the user's own password and tokens: covered in apps/accounts/tests
+    "accounts:password_change",
+    "accounts:token_create",
+    "accounts:token_revoke",
+    "accounts:staff_password_reset",
+}
+
+
+@pytest.fixture
+def world(tiny_county: dict[str, Any], make_staff: Any) -> dict[str, Any]:
+    from apps.accounts.models import RoleAssignment, User
+
+    t = tiny_county
+    users = {
+        ADMIN: make_staff(Role.COUNTY_ADMIN, t["county"]),
+        LEADER: make_staff(Role.LEADER, t["county"]),
+        OFFICER: make_staff(Role.TOWNSHIP_OFFICER, t["t1"]),
+        HANDLER: make_staff(Role.DEPARTMENT_HANDLER, organisation=t["dept"]),
+        CADRE: make_staff(Role.VILLAGE_CADRE, t["v11"]),
+        GRIDDER: make_staff(Role.GRIDDER, grid=t["g11"], username="gridder"),
+        SUPERVISOR: make_staff(Role.SUPERVISOR, t["v11"]),
+        AUDITOR: make_staff(Role.AUDITOR, t["t1"]),
+        NOROLE: make_staff(None),
+        RESIDENT: User.objects.create_user("resident", None, kind=UserKind.RESIDENT, phone="13800000001"),
+    }
+    gridder_yc = make_staff(Role.GRIDDER, grid=t["g21"], username="gridder_yc")
+    candidate = make_staff(Role.VILLAGE_CADRE, t["v12"], username="candidate")
+    ids = {
+        "candidate": candidate.pk,
+        "gridder": users[GRIDDER].pk,
+        "gridder_yc": gridder_yc.pk,
+        "gridder_role": RoleAssignment.objects.get(user=users[GRIDDER]).pk,
+    }
+    return {"users": users, "ids": ids}
+
+
+def login(client: Any, verified_client: Any, user: Any, role: str) -> Any:
+    if role == ADMIN:
+        return verified_client(user)
+    client.force_login(user)
+    return client
+
+
+def perform(client: Any, c: Case, ids: dict[str, int]) -> int:
+    url = c.url.format(**ids)
+    if c.api:
+        call = getattr(client, c.method)
+        response = call(url, data=c.data, content_type="application/json") if c.method != "get" else call(url)
+    elif c.method == "post":
+        response = client.post(url, data=c.data)
+    else:
+        response = client.get(url)
+    return response.status_code
+
+
+def _ids(cases: list[Case]) -> list[str]:
+    return [f"{c.method} {c.url}" for c in cases]
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+@pytest.mark.parametrize("c", PAGES, ids=_ids(PAGES))
+def test_page(c: Case, role: str, world: dict[str, Any], client: Any, verified_client: Any) -> None:
+    user = world["users"][role]
+    status = perform(login(client, verified_client, user, role), c, world["ids"])
+    if role in c.allowed:
+        assert status < 400, f"{role} should be allowed {c.method} {c.url}, got {status}"
+    else:
+        assert status == 403, f"{role} should be refused {c.method} {c.url} with 403, got {status}"
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+@pytest.mark.parametrize("c", API, ids=_ids(API))
+def test_api(c: Case, role: str, world: dict[str, Any], client: Any, verified_client: Any) -> None:
+    c = Case(c.name, c.url, c.allowed, c.method, c.data, api=True)
+    user = world["users"][role]
+    status = perform(login(client, verified_client, user, role), c, world["ids"])
+    if role in c.allowed:
+        assert status < 400, f"{role} should be allowed {c.method} {c.url}, got {status}"
+    else:
+        assert status == 403, f"{role} should be refused {c.method} {c.url} with 403, got {status}"
+
+
+@pytest.mark.parametrize("c", PAGES[1:] + API, ids=_ids(PAGES[1:] + API))
+def test_anonymous_is_sent_to_login_or_told_401(c: Case, client: Any, world: dict[str, Any]) -> None:
+    api = c.url.startswith("/api/")
+    status = perform(client, Case(c.name, c.url, c.allowed, c.method, c.data, api=api), world["ids"])
+    assert status == (401 if api else 302)
+
+
+def _named_urls(patterns: list[Any], ns: str = "") -> set[str]:
+    names: set[str] = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "api":
+                continue
+            names |= _named_urls(p.url_patterns, p.namespace or ns)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(f"{ns}:{p.name}" if ns else p.name)
+    return names
+
+
+def test_every_page_is_in_the_matrix() -> None:
+    missing = _named_urls(get_resolver().url_patterns) - {c.name for c in PAGES} - PUBLIC_PAGES
+    assert not missing, f"add these views to the permission matrix: {sorted(missing)}"
+
+
+def test_every_api_operation_is_in_the_matrix() -> None:
+    from apps.core.api import api
+
+    schema = api.get_openapi_schema()
+    operations = {f"{m.upper()} {p}" for p, ops in schema["paths"].items() for m in ops}
+    missing = operations - {c.name for c in API} - API_COVERED_ELSEWHERE
+    assert not missing, f"add these API operations to the permission matrix: {sorted(missing)}"
