@@ -156,9 +156,7 @@ def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     shapely.STRtree(index.geoms)
     tree_s = time.perf_counter() - started
-    print(
-        f"index build (load {len(index.ids)} boundaries from DB, parse, prepare, STRtree): {build_s:.2f} s"
-    )
+    print(f"index build (load {len(index.ids)} boundaries from DB, parse, prepare, STRtree): {build_s:.2f} s")
     print(f"  of which STRtree construction alone: {tree_s * 1000:.0f} ms")
 
     # 2. Lookups through the index (as the selector calls it: version check + tree query).

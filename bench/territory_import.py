@@ -7,10 +7,12 @@ before the clock starts):
   2. the whole country (31 provinces … 620,573 villages) once, plus its no-op re-run.
 
 Each measurement runs in a child process so every run starts cold with its own database.
+`--postgres URL` runs the same on PostgreSQL, creating and dropping a database per run.
 
     .venv/bin/python bench/territory_import.py                 # both parts
     .venv/bin/python bench/territory_import.py --skip-all      # the county only (~15 s)
     .venv/bin/python bench/territory_import.py --county 371603 --runs 5
+    .venv/bin/python bench/territory_import.py --postgres postgres://root:root@127.0.0.1:5432/postgres
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +41,11 @@ def _setup_django(var_dir: str) -> None:
     os.environ["JC_VAR_DIR"] = var_dir
     # DEBUG would keep every SQL statement in memory; production runs without it.
     os.environ["DJANGO_DEBUG"] = "0"
-    os.environ.pop("DATABASE_URL", None)
+    # Only the URL this script chose (a database it just created) is used, never the shell's.
+    if os.environ.get("JC_BENCH_DATABASE_URL"):
+        os.environ["DATABASE_URL"] = os.environ["JC_BENCH_DATABASE_URL"]
+    else:
+        os.environ.pop("DATABASE_URL", None)
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -79,18 +88,40 @@ def worker(mode: str, code: str) -> dict[str, Any]:
     }
 
 
-def _run_child(mode: str, code: str) -> dict[str, Any]:
+@contextmanager
+def _fresh_postgres(server_url: str | None) -> Iterator[str | None]:
+    """A new, empty PostgreSQL database on the server of `server_url`, dropped afterwards."""
+    if not server_url:
+        yield None
+        return
+    import psycopg
+
+    parts = urlsplit(server_url)
+    name = f"jc_bench_import_{os.getpid()}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _run_child(mode: str, code: str, server_url: str | None = None) -> dict[str, Any]:
     var_dir = tempfile.mkdtemp(prefix="jc-bench-import-")
     try:
-        env = {**os.environ, "JC_BENCH_DIR": var_dir}
-        proc = subprocess.run(
-            [sys.executable, __file__, "--worker", mode, "--county", code],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        with _fresh_postgres(server_url) as db_url:
+            env = {**os.environ, "JC_BENCH_DIR": var_dir, "JC_BENCH_DATABASE_URL": db_url or ""}
+            proc = subprocess.run(
+                [sys.executable, __file__, "--worker", mode, "--county", code],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout + proc.stderr)
             raise SystemExit(f"benchmark child failed ({mode} {code})")
@@ -106,6 +137,12 @@ def main() -> None:
     parser.add_argument("--county", default="530326", help="county code for the per-county timing")
     parser.add_argument("--runs", type=int, default=3, help="runs of the county import (median reported)")
     parser.add_argument("--skip-all", action="store_true", help="skip the whole-country import")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run on PostgreSQL instead: a server URL (postgres://user:pw@host:5432/any); each run "
+        "creates and drops its own database jc_bench_import_<pid>",
+    )
     parser.add_argument("--worker", choices=["county", "all"], help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -113,8 +150,11 @@ def main() -> None:
         print(json.dumps(worker(args.worker, args.county)))
         return
 
-    print(f"# territory import benchmark — Python {platform.python_version()}, {os.cpu_count()} CPUs, SQLite")
-    runs = [_run_child("county", args.county) for _ in range(args.runs)]
+    engine = "PostgreSQL" if args.postgres else "SQLite"
+    print(
+        f"# territory import benchmark — Python {platform.python_version()}, {os.cpu_count()} CPUs, {engine}"
+    )
+    runs = [_run_child("county", args.county, args.postgres) for _ in range(args.runs)]
     times = [r["seconds"] for r in runs]
     first = runs[0]
     print(f"county {args.county}: {first['created']} units created ({first['villages']} villages)")
@@ -127,7 +167,7 @@ def main() -> None:
         f"created {first['rerun_created']}, updated {first['rerun_updated']}"
     )
     if not args.skip_all:
-        country = _run_child("all", args.county)
+        country = _run_child("all", args.county, args.postgres)
         rate = country["villages"] / country["seconds"]
         print(
             f"whole country: {country['created']} units ({country['villages']} villages) "
