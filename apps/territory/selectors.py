@@ -56,7 +56,10 @@ def unit_search(user: Any, q: str, limit: int = 30) -> QuerySet[Unit]:
 def unit_counts(unit: Unit) -> dict[str, int]:
     """Counts under a unit: sub-units per level, grids, staff by role. Each one indexed query."""
     level_counts = dict(
-        Unit.objects.filter(subtree_q(unit.code)).exclude(pk=unit.pk).values_list("level").annotate(n=Count("id"))
+        Unit.objects.filter(subtree_q(unit.code))
+        .exclude(pk=unit.pk)
+        .values_list("level")
+        .annotate(n=Count("id"))
     )
     from apps.accounts.models import RoleAssignment
 
@@ -81,7 +84,9 @@ def grids_visible(user: Any) -> QuerySet[Grid]:
     return access.restrict(Grid.objects.select_related("unit", "parent"), user, Perm.TERRITORY_VIEW)
 
 
-def grid_list(user: Any, *, unit: Unit | None = None, level: int | None = None, q: str = "") -> QuerySet[Grid]:
+def grid_list(
+    user: Any, *, unit: Unit | None = None, level: int | None = None, q: str = ""
+) -> QuerySet[Grid]:
     qs = grids_visible(user)
     if unit is not None:
         qs = qs.filter(subtree_q(unit.code, "unit__code"))
@@ -102,8 +107,11 @@ def grid_gridders(grid: Grid) -> list[Any]:
     from apps.accounts.models import User
 
     return list(
-        User.objects.filter(role_assignments__grid=grid, role_assignments__is_active=True,
-                            role_assignments__role=Role.GRIDDER).distinct().order_by("username")
+        User.objects.filter(
+            role_assignments__grid=grid, role_assignments__is_active=True, role_assignments__role=Role.GRIDDER
+        )
+        .distinct()
+        .order_by("username")
     )
 
 
@@ -117,3 +125,31 @@ def grid_locate(user: Any, *, longitude: float, latitude: float) -> list[Grid]:
 
 def organisations_visible(user: Any) -> QuerySet[Organisation]:
     return access.restrict(Organisation.objects.select_related("service_area"), user, Perm.TERRITORY_VIEW)
+
+
+def gridder_candidate_assignments(actor: Any, grid: Grid) -> QuerySet[Any]:
+    """Active role assignments whose holders may be made gridders of `grid`: people inside the
+    actor's GRID_ASSIGN scope, and people working in the grid's township (a village cadre may
+    recruit from the neighbouring village). Nobody from elsewhere, so a username typed by mistake
+    cannot pull in a stranger from another township."""
+    from apps.accounts.models import RoleAssignment
+
+    from .choices import LEVEL_CODE_LENGTH, Level
+
+    township = grid.unit.code[: LEVEL_CODE_LENGTH[Level.TOWNSHIP]]
+    active = RoleAssignment.objects.filter(is_active=True)
+    mine = access.restrict(active, actor, Perm.GRID_ASSIGN)
+    return active.filter(Q(pk__in=mine.values("pk")) | subtree_q(township, "unit__code"))
+
+
+def gridder_candidates(actor: Any, grid: Grid) -> QuerySet[Any]:
+    """Staff who may be made gridders of `grid` by `actor`: those working in reach (see
+    gridder_candidate_assignments) and new staff not yet working anywhere (a recruit)."""
+    from apps.accounts.choices import UserKind
+    from apps.accounts.models import RoleAssignment, User
+
+    working = RoleAssignment.objects.filter(is_active=True).values("user_id")
+    in_reach = gridder_candidate_assignments(actor, grid).values("user_id")
+    return User.objects.filter(
+        Q(pk__in=in_reach) | ~Q(pk__in=working), kind=UserKind.STAFF, is_active=True
+    ).exclude(is_superuser=True)

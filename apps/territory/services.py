@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts import access
-from apps.accounts.choices import Role
+from apps.accounts.choices import Role, UserKind
 from apps.accounts.models import RoleAssignment, User
 from apps.accounts.permissions import Perm
 from apps.audit.services import audit_create, audit_update, record_event, snapshot
@@ -60,8 +60,15 @@ def unit_create_group(*, actor: User, village: Unit, name: str, number: int | No
 
 
 @transaction.atomic
-def unit_update(*, actor: User, unit: Unit, name: str | None = None, short_name: str | None = None,
-                latitude: float | None = None, longitude: float | None = None) -> Unit:
+def unit_update(
+    *,
+    actor: User,
+    unit: Unit,
+    name: str | None = None,
+    short_name: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> Unit:
     access.require(actor, Perm.TERRITORY_MANAGE, unit.code)
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     before = snapshot(unit)
@@ -80,8 +87,12 @@ def unit_update(*, actor: User, unit: Unit, name: str | None = None, short_name:
     unit.save()
     audit_update(actor=actor, obj=unit, before=before)
     if before["name"] != unit.name:
-        record_event(actor=actor, event_type=events.UNIT_RENAMED, obj=unit,
-                     data={"from": before["name"], "to": unit.name})
+        record_event(
+            actor=actor,
+            event_type=events.UNIT_RENAMED,
+            obj=unit,
+            data={"from": before["name"], "to": unit.name},
+        )
     return unit
 
 
@@ -89,7 +100,9 @@ def unit_update(*, actor: User, unit: Unit, name: str | None = None, short_name:
 
 
 def _check_point(longitude: float, latitude: float) -> None:
-    if not (geo.LNG_RANGE[0] <= longitude <= geo.LNG_RANGE[1] and geo.LAT_RANGE[0] <= latitude <= geo.LAT_RANGE[1]):
+    if not (
+        geo.LNG_RANGE[0] <= longitude <= geo.LNG_RANGE[1] and geo.LAT_RANGE[0] <= latitude <= geo.LAT_RANGE[1]
+    ):
         raise ValidationFailed("坐标超出中国范围，请检查经纬度是否写反。", code="point_out_of_range")
 
 
@@ -110,7 +123,8 @@ def _validate_grid_parent(unit: Unit, parent: Grid | None, level: int) -> None:
         return
     if parent.level >= level:
         raise ValidationFailed(
-            f"上级网格“{parent.name}”是 {parent.level} 级网格，本网格的层级须大于它。", code="grid_parent_level"
+            f"上级网格“{parent.name}”是 {parent.level} 级网格，本网格的层级须大于它。",
+            code="grid_parent_level",
         )
     if not unit.code.startswith(parent.unit.code):
         raise ValidationFailed(
@@ -120,8 +134,17 @@ def _validate_grid_parent(unit: Unit, parent: Grid | None, level: int) -> None:
 
 
 @transaction.atomic
-def grid_create(*, actor: User, unit: Unit, code: str, name: str, level: int = 1, parent: Grid | None = None,
-                boundary: dict[str, Any] | None = None, households_hint: int = 0) -> Grid:
+def grid_create(
+    *,
+    actor: User,
+    unit: Unit,
+    code: str,
+    name: str,
+    level: int = 1,
+    parent: Grid | None = None,
+    boundary: dict[str, Any] | None = None,
+    households_hint: int = 0,
+) -> Grid:
     access.require(actor, Perm.GRID_MANAGE, unit.code)
     code = (code or "").strip()
     name = (name or "").strip()
@@ -144,16 +167,28 @@ def grid_create(*, actor: User, unit: Unit, code: str, name: str, level: int = 1
     except IntegrityError as exc:
         raise Conflict(f"网格编码“{code}”已被使用。", code="duplicate_grid_code") from exc
     audit_create(actor=actor, obj=grid)
-    record_event(actor=actor, event_type=events.GRID_CREATED, obj=grid,
-                 data={"code": code, "unit": unit.code, "level": level})
+    record_event(
+        actor=actor,
+        event_type=events.GRID_CREATED,
+        obj=grid,
+        data={"code": code, "unit": unit.code, "level": level},
+    )
     if boundary is not None:
         transaction.on_commit(geo.bump_version)
     return grid
 
 
 @transaction.atomic
-def grid_update(*, actor: User, grid: Grid, name: str | None = None, parent: Grid | None | object = ...,
-                level: int | None = None, households_hint: int | None = None, is_active: bool | None = None) -> Grid:
+def grid_update(
+    *,
+    actor: User,
+    grid: Grid,
+    name: str | None = None,
+    parent: Grid | object | None = ...,
+    level: int | None = None,
+    households_hint: int | None = None,
+    is_active: bool | None = None,
+) -> Grid:
     grid = Grid.objects.select_for_update().select_related("unit").get(pk=grid.pk)
     access.require(actor, Perm.GRID_MANAGE, grid.unit.code)
     before = snapshot(grid)
@@ -191,8 +226,12 @@ def grid_set_boundary(*, actor: User, grid: Grid, boundary: dict[str, Any] | Non
     _apply_boundary(grid, boundary)
     grid.save(update_fields=["boundary", "min_lng", "min_lat", "max_lng", "max_lat", "updated_at"])
     audit_update(actor=actor, obj=grid, before=before)
-    record_event(actor=actor, event_type=events.GRID_BOUNDARY_SET, obj=grid,
-                 data={"bounds": [grid.min_lng, grid.min_lat, grid.max_lng, grid.max_lat]})
+    record_event(
+        actor=actor,
+        event_type=events.GRID_BOUNDARY_SET,
+        obj=grid,
+        data={"bounds": [grid.min_lng, grid.min_lat, grid.max_lng, grid.max_lat]},
+    )
     transaction.on_commit(geo.bump_version)
     return grid
 
@@ -204,6 +243,15 @@ def grid_assign_gridder(*, actor: User, grid: Grid, user: User) -> RoleAssignmen
     access.require(actor, Perm.GRID_ASSIGN, grid.unit.code)
     if not user.is_active:
         raise ValidationFailed(f"用户“{user}”已停用，不能指派为网格员。", code="user_inactive")
+    if user.kind != UserKind.STAFF:
+        raise ValidationFailed("居民账号不能指派为网格员。", code="role_for_resident")
+    from .selectors import gridder_candidates
+
+    if not gridder_candidates(actor, grid).filter(pk=user.pk).exists():
+        raise ValidationFailed(
+            f"“{user}”不在您的管辖范围或本网格所在乡镇内，不能指派为本网格的网格员。",
+            code="user_not_in_scope",
+        )
     if not grid.is_active:
         raise ValidationFailed(f"网格“{grid.name}”已停用。", code="grid_inactive")
     # Lock the user row so two simultaneous assignments of the same person serialise.
@@ -217,8 +265,12 @@ def grid_assign_gridder(*, actor: User, grid: Grid, user: User) -> RoleAssignmen
     except IntegrityError as exc:
         raise Conflict(f"“{user}”已是网格“{grid.name}”的网格员。", code="already_assigned") from exc
     audit_create(actor=actor, obj=assignment)
-    record_event(actor=actor, event_type=events.GRIDDER_ASSIGNED, obj=grid,
-                 data={"user_id": user.pk, "user": str(user)})
+    record_event(
+        actor=actor,
+        event_type=events.GRIDDER_ASSIGNED,
+        obj=grid,
+        data={"user_id": user.pk, "user": str(user)},
+    )
     return assignment
 
 
@@ -238,8 +290,9 @@ def grid_remove_gridder(*, actor: User, grid: Grid, user: User) -> RoleAssignmen
     assignment.revoked_at = timezone.now()
     assignment.save(update_fields=["is_active", "revoked_at"])
     audit_update(actor=actor, obj=assignment, before=before)
-    record_event(actor=actor, event_type=events.GRIDDER_REMOVED, obj=grid,
-                 data={"user_id": user.pk, "user": str(user)})
+    record_event(
+        actor=actor, event_type=events.GRIDDER_REMOVED, obj=grid, data={"user_id": user.pk, "user": str(user)}
+    )
     return assignment
 
 
@@ -247,8 +300,9 @@ def grid_remove_gridder(*, actor: User, grid: Grid, user: User) -> RoleAssignmen
 
 
 @transaction.atomic
-def organisation_create(*, actor: User, service_area: Unit, code: str, name: str,
-                        kind: str = OrgKind.DEPARTMENT, phone: str = "") -> Organisation:
+def organisation_create(
+    *, actor: User, service_area: Unit, code: str, name: str, kind: str = OrgKind.DEPARTMENT, phone: str = ""
+) -> Organisation:
     access.require(actor, Perm.ORG_MANAGE, service_area.code)
     name = (name or "").strip()
     code = (code or "").strip()

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,13 +24,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts import access
-from apps.accounts.choices import UserKind
-from apps.accounts.models import RoleAssignment, User
+from apps.accounts.models import User
 from apps.accounts.permissions import Perm
 from apps.core.errors import ApplicationError, NotFound, ValidationFailed
 
 from . import forms, selectors, services
-from .choices import LEVEL_CODE_LENGTH, Level
+from .choices import Level
 from .models import Grid, Unit
 from .paths import subtree_q
 
@@ -132,25 +131,8 @@ def _unit_choices(user: Any, under: Unit | None, selected: str = "") -> list[dic
     ]
 
 
-def _candidates_q(actor: Any, grid: Grid) -> QuerySet[RoleAssignment]:
-    """Active role assignments whose holders may be made gridders of `grid`: people inside the
-    actor's GRID_ASSIGN scope, and people working in the grid's township (a village cadre may
-    recruit from the neighbouring village). Nobody from elsewhere, so a username typed by mistake
-    cannot pull in a stranger from another township."""
-    township = grid.unit.code[: LEVEL_CODE_LENGTH[Level.TOWNSHIP]]
-    active = RoleAssignment.objects.filter(is_active=True)
-    mine = access.restrict(active, actor, Perm.GRID_ASSIGN)
-    return active.filter(Q(pk__in=mine.values("pk")) | subtree_q(township, "unit__code"))
-
-
 def _staff_in_scope(actor: Any, grid: Grid, username: str) -> User:
-    user = (
-        User.objects.filter(
-            username=username.strip(), kind=UserKind.STAFF, role_assignments__in=_candidates_q(actor, grid)
-        )
-        .distinct()
-        .first()
-    )
+    user = selectors.gridder_candidates(actor, grid).filter(username=username.strip()).first()
     if user is None:
         raise NotFound(
             f"找不到用户名为“{username.strip()}”的工作人员，或该人员不在您的管辖范围及本网格所在乡镇内。",
@@ -160,13 +142,7 @@ def _staff_in_scope(actor: Any, grid: Grid, username: str) -> User:
 
 
 def _staff_candidates(actor: Any, grid: Grid, limit: int = 200) -> QuerySet[User]:
-    return (
-        User.objects.filter(
-            kind=UserKind.STAFF, is_active=True, role_assignments__in=_candidates_q(actor, grid)
-        )
-        .distinct()
-        .order_by("username")[:limit]
-    )
+    return selectors.gridder_candidates(actor, grid).order_by("username")[:limit]
 
 
 # --- unit tree ------------------------------------------------------------------------------------

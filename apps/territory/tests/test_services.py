@@ -369,3 +369,27 @@ def test_unit_create_group_permission_denied(tiny_county, make_staff) -> None:
             "forbidden",
             Unit,
         )
+
+
+def test_gridder_must_be_staff_within_reach(tiny_county, make_staff) -> None:
+    """UI and API share the rule because the service enforces it."""
+    from apps.accounts.choices import UserKind
+    from apps.accounts.models import User
+
+    cadre = make_staff(Role.VILLAGE_CADRE, tiny_county["v11"])
+    neighbour = make_staff(Role.SUPERVISOR, tiny_county["v12"])  # same township: may be recruited
+    stranger = make_staff(Role.SUPERVISOR, tiny_county["v21"])  # another township: may not
+    resident = User.objects.create_user("villager", None, kind=UserKind.RESIDENT, phone="13900000009")
+    services.grid_assign_gridder(actor=cadre, grid=tiny_county["g11"], user=neighbour)
+    before = RoleAssignment.objects.count()
+    refused(
+        lambda: services.grid_assign_gridder(actor=cadre, grid=tiny_county["g11"], user=stranger),
+        ValidationFailed,
+        "user_not_in_scope",
+    )
+    refused(
+        lambda: services.grid_assign_gridder(actor=cadre, grid=tiny_county["g11"], user=resident),
+        ValidationFailed,
+        "role_for_resident",
+    )
+    assert RoleAssignment.objects.count() == before
