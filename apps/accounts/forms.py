@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import ApplicationError
 
@@ -44,16 +45,16 @@ class BootstrapMixin:
 
 class LoginForm(BootstrapMixin, AuthenticationForm):
     error_messages = {
-        "invalid_login": "用户名或密码错误。",
-        "inactive": "该账号已停用，请联系管理员。",
+        "invalid_login": _("用户名或密码错误。"),
+        "inactive": _("该账号已停用，请联系管理员。"),
     }
 
     def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = "用户名"
-        self.fields["username"].error_messages["required"] = "请输入用户名。"
-        self.fields["password"].label = "密码"
-        self.fields["password"].error_messages["required"] = "请输入密码。"
+        self.fields["username"].label = _("用户名")
+        self.fields["username"].error_messages["required"] = _("请输入用户名。")
+        self.fields["password"].label = _("密码")
+        self.fields["password"].error_messages["required"] = _("请输入密码。")
         self._style()
 
 

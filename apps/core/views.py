@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from apps.accounts.choices import UserKind
 from apps.core.errors import ApplicationError
@@ -33,14 +34,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def render_error(request: HttpRequest, status: int, message: str, code: str = "") -> HttpResponse:
     titles = {
-        400: "请求有误",
-        403: "无权访问",
-        404: "页面不存在",
-        409: "操作冲突",
-        429: "操作过于频繁",
-        500: "服务器错误",
+        400: _("请求有误"),
+        403: _("无权访问"),
+        404: _("页面不存在"),
+        409: _("操作冲突"),
+        429: _("操作过于频繁"),
+        500: _("服务器错误"),
     }
-    context = {"status": status, "title": titles.get(status, "出错了"), "message": message, "code": code}
+    context = {"status": status, "title": titles.get(status, _("出错了")), "message": message, "code": code}
     template = "errors/fragment.html" if getattr(request, "htmx", False) else "errors/error.html"
     return render(request, template, context, status=status)
 
