@@ -41,6 +41,7 @@ def case(name: str, url: str, allowed: set[str] | list[str], **kw: Any) -> Case:
     return Case(name=name, url=url, allowed=frozenset(allowed), **kw)
 
 
+TRIANGLE = '{"type":"Polygon","coordinates":[[[103.1,26.1],[103.2,26.1],[103.2,26.2],[103.1,26.1]]]}'
 VIEW_ALL = set(STAFF_ROLES)
 HISTORY = {ADMIN, LEADER, OFFICER, CADRE, SUPERVISOR, AUDITOR}
 ACCOUNTS_VIEW = {ADMIN, LEADER, OFFICER, CADRE, AUDITOR}
@@ -85,18 +86,14 @@ PAGES = [
         "/territory/grids/NG-01-01/boundary/",
         MANAGE,
         method="post",
-        data={
-            "geojson": '{"type":"Polygon","coordinates":[[[103.1,26.1],[103.2,26.1],[103.2,26.2],[103.1,26.1]]]}'
-        },
+        data={"geojson": TRIANGLE},
     ),
     case(
         "territory:grid_boundary",
         "/territory/grids/YC-01-01/boundary/",
         {ADMIN},
         method="post",
-        data={
-            "geojson": '{"type":"Polygon","coordinates":[[[103.1,26.1],[103.2,26.1],[103.2,26.2],[103.1,26.1]]]}'
-        },
+        data={"geojson": TRIANGLE},
     ),
     case(
         "territory:grid_gridder_add",
