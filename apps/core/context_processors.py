@@ -11,8 +11,14 @@ from django.http import HttpRequest
 def platform(request: HttpRequest) -> dict[str, Any]:
     from apps.core.navigation import navigation_for
 
+    from apps.accounts import access
+
     user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    # An admin who has not passed the second factor yet sees no module menu: every module would
+    # only send them back to the one-time-code page.
+    pending_second_factor = signed_in and access.is_admin(user) and not user.is_verified()
     return {
         "PLATFORM_NAME": settings.PLATFORM_NAME,
-        "nav_items": navigation_for(user) if user is not None and user.is_authenticated else [],
+        "nav_items": navigation_for(user) if signed_in and not pending_second_factor else [],
     }

@@ -1,5 +1,6 @@
-"""`load_demo [--county 530326]`: load the demo county with synthetic grids, departments and staff,
-then print the demo logins. Idempotent: re-running creates nothing and prints the logins again."""
+"""`load_demo [--county 530326]`: load the demo county with synthetic grids, departments, staff and
+resident records (households and residents in every village), then print the counts and the demo
+logins. Idempotent: re-running creates nothing and prints the logins again."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--county", default=DEFAULT_COUNTY, help="县（区）代码，默认 530326 会泽县")
         parser.add_argument(
-            "--lite", action="store_true", help="只为演示乡镇及少数乡镇生成网格（供测试用，更快）"
+            "--lite",
+            action="store_true",
+            help="只为演示乡镇及少数乡镇生成网格、只为演示乡镇生成居民档案（供测试用，更快）",
         )
         parser.add_argument(
             "--force",
@@ -46,6 +49,11 @@ class Command(BaseCommand):
             f"{c['villages']} 个村（社区），{c['grids']} 个网格，{c['organisations']} 个机构，"
             f"{c['users']} 名工作人员。用时 {result.seconds:.1f} 秒。"
         )
+        self.stdout.write(
+            f"居民档案：{c['households']} 户，{c['residents']} 人（演示数据，虚构人员）；"
+            f"其中本次新建 {result.created['households']} 户、{result.created['residents']} 人，"
+            f"用时 {c['people_seconds']:.1f} 秒。"
+        )
         created = "，".join(f"{k} {v}" for k, v in sorted(result.created.items()) if v)
         self.stdout.write(f"本次新建：{created}" if created else "本次没有新建任何对象（演示数据已存在）。")
         self.stdout.write("")
@@ -54,5 +62,5 @@ class Command(BaseCommand):
             self.stdout.write("  " + line)
         self.stdout.write("")
         self.stdout.write(f"admin 的动态口令密钥（base32，可录入验证器应用）：{result.totp_secret}")
-        self.stdout.write("查看当前 6 位动态口令：python manage.py demo_totp admin")
+        self.stdout.write("查看当前 6 位动态口令：.venv/bin/python manage.py demo_totp admin")
         self.stdout.write("居民可用手机号 13800000001 获取短信验证码登录（开发环境验证码打印在控制台）。")
