@@ -23,13 +23,22 @@ from apps.core.errors import NotFound
 class HistoryModel:
     lookup: str  # the field whose value appears in the history URL (stable and readable: a code)
     page: str = ""  # URL name of the object's own page, taking that value; "" when it has none
+    # Seeing the object at all (access.get_for, which also applies the model's restricted rows).
+    view_perm: Perm = Perm.TERRITORY_VIEW
+    # Reading its history: any one of these over the object's unit. Record keepers (who edit
+    # resident records without HISTORY_VIEW) read the trail of the records they keep.
+    history_perms: tuple[Perm, ...] = (Perm.HISTORY_VIEW,)
 
+
+_RECORD_KEEPERS = (Perm.HISTORY_VIEW, Perm.PEOPLE_EDIT)
 
 # app_label.model → how its history page is addressed. Only scoped models are listed.
 HISTORY_MODELS: dict[str, HistoryModel] = {
     "territory.unit": HistoryModel("code", "territory:unit_detail"),
     "territory.grid": HistoryModel("code", "territory:grid_detail"),
     "territory.organisation": HistoryModel("code"),
+    "people.household": HistoryModel("pk", "people:household_detail", Perm.PEOPLE_VIEW, _RECORD_KEEPERS),
+    "people.resident": HistoryModel("pk", "people:resident_detail", Perm.PEOPLE_VIEW, _RECORD_KEEPERS),
 }
 
 
@@ -39,11 +48,29 @@ def history_object(user: Any, app_label: str, model: str, object_id: str) -> mod
     if entry is None:
         raise NotFound("该类对象没有变更记录页面。", code="not_found")
     model_cls = apps.get_model(app_label, model)
-    return access.get_for(user, Perm.TERRITORY_VIEW, model_cls.objects.all(), **{entry.lookup: object_id})
+    if entry.lookup == "pk" and not object_id.isdigit():
+        raise NotFound(f"{model_cls._meta.verbose_name}不存在。", code="not_found")
+    return access.get_for(user, entry.view_perm, model_cls.objects.all(), **{entry.lookup: object_id})
 
 
 def _key(obj: models.Model) -> str:
     return f"{obj._meta.app_label}.{obj._meta.model_name}"
+
+
+def _history_perms(obj: models.Model) -> tuple[Perm, ...]:
+    entry = HISTORY_MODELS.get(_key(obj))
+    return entry.history_perms if entry is not None else (Perm.HISTORY_VIEW,)
+
+
+def can_view_history(user: Any, obj: Any) -> bool:
+    """Whether `user` may read the history of `obj` (which they can already see)."""
+    return any(access.has_perm(user, perm, obj.scope_value) for perm in _history_perms(obj))
+
+
+def require_history(user: Any, obj: Any) -> None:
+    """PermissionDenied (with the first permission's reason) unless `user` may read the history."""
+    if not can_view_history(user, obj):
+        access.require_obj(user, _history_perms(obj)[0], obj)
 
 
 def history_url(obj: models.Model) -> str:

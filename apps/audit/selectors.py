@@ -24,8 +24,11 @@ class HistoryEntry:
 
 
 def object_history(*, user: Any, obj: models.Model, limit: int = 200) -> list[HistoryEntry]:
-    """Changes and events of one object, newest first. The caller has checked the object itself."""
-    access.require_obj(user, Perm.HISTORY_VIEW, obj)
+    """Changes and events of one object, newest first. The caller has checked the object itself;
+    which permission reads its history is the object type's (resolve.HISTORY_MODELS)."""
+    from .resolve import require_history
+
+    require_history(user, obj)
     ct = ContentType.objects.get_for_model(obj)
     changes = AuditRecord.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related("actor")[
         :limit

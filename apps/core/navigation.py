@@ -12,6 +12,7 @@ from typing import Any
 from django.urls import reverse
 
 from apps.accounts import access
+from apps.accounts.choices import Role
 from apps.accounts.permissions import Perm
 
 
@@ -22,10 +23,13 @@ class NavItem:
     url_name: str
     perm: Perm | None
     icon: str = ""
+    role: str = ""  # shown only to holders of this role (a gridder's own pages)
 
 
 MODULES: list[NavItem] = [
     NavItem("home", "首页", "core:home", None, "⌂"),
+    NavItem("my_grid", "我的网格", "people:my_grid", Perm.PEOPLE_VIEW, "◉", role=Role.GRIDDER),
+    NavItem("records", "民情档案", "people:household_list", Perm.PEOPLE_VIEW, "☷"),
     NavItem("territory", "区划网格", "territory:browser", Perm.TERRITORY_VIEW, "▦"),
     NavItem("grids", "网格", "territory:grid_list", Perm.TERRITORY_VIEW, "▣"),
     NavItem("people", "人员角色", "accounts:staff_list", Perm.ACCOUNTS_VIEW, "☺"),
@@ -42,6 +46,8 @@ def _visible(user: Any, items: list[NavItem]) -> list[dict[str, str]]:
     visible = []
     for item in items:
         if item.perm is not None and not access.has_perm(user, item.perm):
+            continue
+        if item.role and item.role not in access.roles_of(user):
             continue
         visible.append(
             {"key": item.key, "label": item.label, "url": reverse(item.url_name), "icon": item.icon}

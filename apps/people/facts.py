@@ -72,13 +72,13 @@ def clean_value(definition: FactDefinition, raw: Any) -> Any:
                 raise FactError(definition.key, label, f"“{label}”应为整数，收到“{text}”。")
             if definition.min_value is not None and number < definition.min_value:
                 raise FactError(
-                    definition.key, label, f"“{label}”不能小于 {definition.min_value.normalize()}。"
+                    definition.key, label, f"“{label}”不能小于 {definition.min_value.normalize():f}。"
                 )
             if definition.max_value is not None and number > definition.max_value:
                 raise FactError(
-                    definition.key, label, f"“{label}”不能大于 {definition.max_value.normalize()}。"
+                    definition.key, label, f"“{label}”不能大于 {definition.max_value.normalize():f}。"
                 )
-            return int(number) if kind == FactKind.INTEGER else str(number.normalize())
+            return int(number) if kind == FactKind.INTEGER else f"{number.normalize():f}"
         if kind == FactKind.CHOICE:
             if text not in definition.choices:
                 options = "、".join(definition.choices)

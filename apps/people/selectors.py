@@ -11,10 +11,12 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from apps.accounts import access
 from apps.accounts.permissions import Perm
 from apps.core import crypto
+from apps.territory.choices import Level
+from apps.territory.models import Grid, Unit
 from apps.territory.paths import subtree_q
 
 from . import idnumber
-from .models import Household, ImportJob, PatrolVisit, Resident, SpecialGroup
+from .models import FactDefinition, Household, ImportJob, PatrolVisit, Resident, SpecialGroup
 
 TAIL_RE = re.compile(r"^\d{3}[\dXx]$")
 
@@ -124,3 +126,60 @@ def import_jobs(user: Any) -> QuerySet[ImportJob]:
 
 def can_reveal(user: Any, resident: Resident) -> bool:
     return access.has_perm(user, Perm.PII_REVEAL, resident.household.unit.code)
+
+
+# --- pages (views.py) --------------------------------------------------------------------------------
+
+# Options offered in one select of a form; past this the user types a code instead.
+CHOICE_LIMIT = 500
+
+
+def fact_definitions(*, active_only: bool = True) -> list[FactDefinition]:
+    """Configured household facts in their configured order (sections follow their first fact)."""
+    qs = FactDefinition.objects.all()
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return list(qs.order_by("order", "key"))
+
+
+def special_groups_for(user: Any) -> list[SpecialGroup]:
+    """Active special groups a user may see and tag: sensitive ones only with PEOPLE_VIEW_SENSITIVE."""
+    qs = SpecialGroup.objects.filter(is_active=True)
+    if not access.has_perm(user, Perm.PEOPLE_VIEW_SENSITIVE):
+        qs = qs.filter(sensitive=False)
+    return list(qs.order_by("order", "code"))
+
+
+def gridder_grids(user: Any) -> list[Grid]:
+    """The grids the user is the gridder of (active assignments), through the chokepoint."""
+    from apps.accounts.choices import Role
+    from apps.accounts.models import RoleAssignment
+
+    assigned = RoleAssignment.objects.filter(
+        user_id=user.pk, role=Role.GRIDDER, is_active=True, grid__isnull=False
+    ).values("grid_id")
+    qs = access.restrict(Grid.objects.select_related("unit"), user, Perm.PEOPLE_VIEW)
+    return list(qs.filter(pk__in=assigned, is_active=True).order_by("code"))
+
+
+def grids_for(user: Any, perm: Perm) -> QuerySet[Grid]:
+    """Active grids inside the user's scope for `perm` (the grid selects of the forms)."""
+    return access.restrict(Grid.objects.select_related("unit").filter(is_active=True), user, perm).order_by(
+        "code"
+    )
+
+
+def units_for_households(user: Any) -> QuerySet[Unit]:
+    """Villages and villager groups where the user may register households."""
+    qs = Unit.objects.filter(level__in=(Level.VILLAGE, Level.GROUP), is_active=True)
+    return access.restrict(qs, user, Perm.PEOPLE_EDIT).order_by("code")
+
+
+def residents_visible_ids(user: Any, ids: list[int]) -> set[int]:
+    """Which of these residents the user may see (a household's head may be a hidden minor)."""
+    return set(residents_visible(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def special_groups_all() -> QuerySet[SpecialGroup]:
+    """Every special group, for the configuration page (PEOPLE_CONFIGURE checked by the caller)."""
+    return SpecialGroup.objects.order_by("order", "code")

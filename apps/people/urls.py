@@ -20,6 +20,7 @@ urlpatterns = [
     path("my-grid/", views.my_grid, name="my_grid"),
     path("patrols/", views.patrol_list, name="patrol_list"),
     path("patrols/new/", views.patrol_create, name="patrol_create"),
+    path("patrols/<int:pk>/photo/", views.patrol_photo, name="patrol_photo"),
     path("settings/", views.config, name="config"),
     # import and export (views_io.py)
     path("import/", views_io.import_start, name="import_start"),
