@@ -61,6 +61,7 @@ from apps.territory.paths import subtree_q
 from . import events
 from .choices import (
     ColorGrade,
+    FactKind,
     Gender,
     HukouType,
     ImportMode,
@@ -293,6 +294,7 @@ CHOICE_LABELS = {
     "status": "人员状态",
 }
 GROUP_SEPARATORS = re.compile(r"[、，,;；/\s]+")
+CHOICE_SEPARATORS = re.compile(r"[、，,;；]+")  # between the options of a multi-choice fact
 SCIENTIFIC_RE = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d+$")
 DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 MASK_CHARS = ("*", "＊")
@@ -1186,10 +1188,13 @@ class Importer:
             if cell_text(raw_value) == "":
                 continue
             definition = self.lookups.facts_by_key[key[5:]]
+            given: Any = raw_value.strip() if isinstance(raw_value, str) else raw_value
+            if definition.kind == FactKind.MULTI_CHOICE and isinstance(given, str):
+                given = [
+                    part for part in GROUP_SEPARATORS.split(given) if part
+                ]  # 玉米、烤烟 as well as 玉米,烤烟
             try:
-                value = clean_value(
-                    definition, raw_value if not isinstance(raw_value, str) else raw_value.strip()
-                )
+                value = clean_value(definition, given)
             except FactError as err:
                 issue(number, key, raw_value, err.message)
                 continue
