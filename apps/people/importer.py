@@ -554,7 +554,7 @@ class _FastXlsx:
         the phonetic runs (rPh) that are not part of the value."""
         strings: list[str] = []
         parts: list[str] = []
-        state = {"collect": False, "phonetic": False}
+        state: dict[str, bool] = {"collect": False, "phonetic": False}
         local = {f"{ns}}}{name}": name for ns in _MAIN_NS for name in ("si", "t", "rPh")}
 
         def start(name: str, attrs: dict[str, str]) -> None:
@@ -625,7 +625,14 @@ class _FastXlsx:
         done: list[tuple[int, list[Any]]] = []
         values: list[Any] = []
         parts: list[str] = []
-        state = {"row": 0, "col": -1, "type": "n", "style": -1, "collect": False, "phonetic": False}
+        state: dict[str, Any] = {
+            "row": 0,
+            "col": -1,
+            "type": "n",
+            "style": -1,
+            "collect": False,
+            "phonetic": False,
+        }
 
         def start(name: str, attrs: dict[str, str]) -> None:
             tag = tags.get(name)
@@ -1190,9 +1197,8 @@ class Importer:
             definition = self.lookups.facts_by_key[key[5:]]
             given: Any = raw_value.strip() if isinstance(raw_value, str) else raw_value
             if definition.kind == FactKind.MULTI_CHOICE and isinstance(given, str):
-                given = [
-                    part for part in GROUP_SEPARATORS.split(given) if part
-                ]  # 玉米、烤烟 as well as 玉米,烤烟
+                # 玉米、烤烟 as well as 玉米,烤烟
+                given = [part for part in CHOICE_SEPARATORS.split(given) if part]
             try:
                 value = clean_value(definition, given)
             except FactError as err:
@@ -1572,27 +1578,27 @@ class Importer:
             # Households: new ones inserted; stored ones keep a snapshot and get what changed.
             new_households: list[Household] = []
             changed_households: dict[int, tuple[HouseholdPlan, dict[str, Any]]] = {}
-            for plan in households:
-                household = plan.obj
-                if not plan.existing:
-                    for key, value in plan.values.items():
+            for hplan in households:
+                household = hplan.obj
+                if not hplan.existing:
+                    for key, value in hplan.values.items():
                         setattr(household, key, value)
-                    household.facts = dict(plan.facts)
+                    household.facts = dict(hplan.facts)
                     household.updated_by = self.actor
                     new_households.append(household)
                     continue
                 before = snapshot(household)
                 changed = False
-                for key, value in plan.values.items():
+                for key, value in hplan.values.items():
                     if getattr(household, key) != value:
                         setattr(household, key, value)
                         changed = True
-                merged = {**household.facts, **plan.facts}
+                merged = {**household.facts, **hplan.facts}
                 if merged != household.facts:
                     household.facts = merged
                     changed = True
                 if changed:
-                    changed_households[household.pk] = (plan, before)
+                    changed_households[household.pk] = (hplan, before)
             Household.objects.bulk_create(new_households, batch_size=WRITE_BATCH)
 
             # Residents: created, or updated with the fields that differ (blank cells gave nothing).
@@ -1659,25 +1665,25 @@ class Importer:
 
             # Heads: the member marked 户主 becomes the household's head.
             new_heads: list[Household] = []
-            for plan in households:
-                head = plan.head.obj if plan.head is not None else None
-                if head is None or plan.obj.head_id == head.pk:
+            for hplan in households:
+                head = hplan.head.obj if hplan.head is not None else None
+                if head is None or hplan.obj.head_id == head.pk:
                     continue
-                if not plan.existing:
-                    plan.obj.head = head
-                    new_heads.append(plan.obj)
+                if not hplan.existing:
+                    hplan.obj.head = head
+                    new_heads.append(hplan.obj)
                     continue
-                if plan.obj.pk not in changed_households:
-                    changed_households[plan.obj.pk] = (plan, snapshot(plan.obj))
-                plan.obj.head = head
+                if hplan.obj.pk not in changed_households:
+                    changed_households[hplan.obj.pk] = (hplan, snapshot(hplan.obj))
+                hplan.obj.head = head
             Household.objects.bulk_update(new_heads, ["head"], batch_size=WRITE_BATCH)
             if changed_households:
-                for plan, _ in changed_households.values():
-                    plan.obj.version += 1
-                    plan.obj.updated_by = self.actor
-                    plan.obj.updated_at = now
+                for hplan, _ in changed_households.values():
+                    hplan.obj.version += 1
+                    hplan.obj.updated_by = self.actor
+                    hplan.obj.updated_at = now
                 Household.objects.bulk_update(
-                    [plan.obj for plan, _ in changed_households.values()],
+                    [hplan.obj for hplan, _ in changed_households.values()],
                     [*HOUSEHOLD_FIELD_KEYS, "grid", "facts", "head", "version", "updated_by", "updated_at"],
                     batch_size=WRITE_BATCH // 4,
                 )
@@ -1685,15 +1691,15 @@ class Importer:
             # Audit: one record per created or changed household and resident, masked values only.
             for household in new_households:
                 audit.created(household, household.unit.code)
-            for plan, before in changed_households.values():
-                audit.updated(plan.obj, plan.obj.unit.code, before, snapshot(plan.obj))
+            for hplan, before in changed_households.values():
+                audit.updated(hplan.obj, hplan.obj.unit.code, before, snapshot(hplan.obj))
             for resident, plan in new_residents:
-                groups = sorted(g.code for g in plan.row.groups or [])
-                audit.created(resident, plan.household.obj.unit.code, extra={"special_groups": groups})
+                codes = sorted(g.code for g in plan.row.groups or [])
+                audit.created(resident, plan.household.obj.unit.code, extra={"special_groups": codes})
             residents_updated = 0
-            for resident, plan, before, groups in updated:
+            for resident, plan, before, wanted in updated:
                 after = snapshot(resident)
-                final = groups if groups is not None else self.current_groups.get(resident.pk, set())
+                final = wanted if wanted is not None else self.current_groups.get(resident.pk, set())
                 after["special_groups"] = sorted(group_codes[g] for g in final)
                 if audit.updated(resident, plan.household.obj.unit.code, before, after):
                     residents_updated += 1

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -34,7 +35,7 @@ ISSUES_SHOWN = 200
 RECENT_JOBS = 10
 UNIT_CHOICE_LIMIT = 600  # a county has ~25 townships and ~400 villages
 IMPORT_LEVELS = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
-STATUS_CLASS = {
+STATUS_CLASS: dict[str, str] = {
     ImportStatus.PENDING: "secondary",
     ImportStatus.RUNNING: "primary",
     ImportStatus.DONE: "success",
@@ -51,10 +52,11 @@ def _actor(request: HttpRequest) -> User:
 
 def _unit_choices(user: User) -> list[dict[str, Any]]:
     """Units where the user may import: county, townships and villages of their scope."""
-    units = access.restrict(
-        Unit.objects.filter(level__in=IMPORT_LEVELS, is_active=True), user, Perm.PEOPLE_IMPORT
-    ).order_by("code")[:UNIT_CHOICE_LIMIT]
-    units = list(units)
+    units = list(
+        access.restrict(
+            Unit.objects.filter(level__in=IMPORT_LEVELS, is_active=True), user, Perm.PEOPLE_IMPORT
+        ).order_by("code")[:UNIT_CHOICE_LIMIT]
+    )
     top = min((u.level for u in units), default=Level.VILLAGE)
     return [
         {"code": u.code, "label": f"{'　' * (u.level - top)}{u.display_name}（{u.code}）", "unit": u}
@@ -150,13 +152,13 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def import_report(request: HttpRequest, pk: int) -> HttpResponse:
+def import_report(request: HttpRequest, pk: int) -> HttpResponseBase:
     return _download(exporter.import_report(_job(request, pk)))
 
 
 @login_required
 @require_GET
-def import_template(request: HttpRequest) -> HttpResponse:
+def import_template(request: HttpRequest) -> HttpResponseBase:
     access.require(_actor(request), Perm.PEOPLE_IMPORT)
     return _download(exporter.import_template())
 
@@ -183,7 +185,7 @@ def _ask_reason(request: HttpRequest, kind: str, error: str = "") -> HttpRespons
 @never_cache
 @login_required
 @require_GET
-def export_residents(request: HttpRequest) -> HttpResponse:
+def export_residents(request: HttpRequest) -> HttpResponseBase:
     user = _actor(request)
     full = _full_requested(request)
     reason = _text(request, "reason", 200)
@@ -210,7 +212,7 @@ def export_residents(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def export_households(request: HttpRequest) -> HttpResponse:
+def export_households(request: HttpRequest) -> HttpResponseBase:
     file = exporter.export_households(
         actor=_actor(request),
         unit_code=_text(request, "unit", 15),
