@@ -10,6 +10,7 @@ active definition, named `fact_<key>`, grouped by the definition's section.
 from __future__ import annotations
 
 import decimal
+import json
 from typing import Any
 
 from django import forms
@@ -108,6 +109,66 @@ def mark_invalid(form: forms.Form) -> None:
             css = field.widget.attrs.get("class", "")
             if "is-invalid" not in css:
                 field.widget.attrs["class"] = f"{css} is-invalid".strip()
+
+
+# --- stale edits -----------------------------------------------------------------------------------
+# An edit form carries, hidden, the values it was opened with ("original"). When the record changed
+# meanwhile, the user's input is rebased onto the newest record: what they did not touch takes the
+# newest value, what both changed keeps theirs and shows the newest beside it (see views._rebase).
+
+NOT_COMPARED = {"expected_version", "original", "unit"}
+
+
+def comparable_value(field: forms.Field, value: Any) -> Any:
+    if isinstance(field, forms.MultipleChoiceField):
+        return sorted(str(v) for v in (value or []))
+    if isinstance(field, forms.BooleanField):
+        return "on" if value in (True, "on", "true", "True", "1") else ""
+    return "" if value is None else str(value)
+
+
+def comparable(form: forms.Form) -> dict[str, Any]:
+    """The form's initial values (the record as opened), in the shape posted data has."""
+    return {
+        name: comparable_value(field, form.initial.get(name))
+        for name, field in form.fields.items()
+        if name not in NOT_COMPARED
+    }
+
+
+def posted(form: forms.Form, name: str) -> Any:
+    field = form.fields[name]
+    if isinstance(field, forms.MultipleChoiceField):
+        return comparable_value(field, form.data.getlist(name))  # type: ignore[attr-defined]
+    return comparable_value(field, form.data.get(name))
+
+
+def put(data: Any, form: forms.Form, name: str, value: Any) -> None:
+    """Set `name` in (mutable) posted data to a comparable value."""
+    field = form.fields[name]
+    if isinstance(field, forms.MultipleChoiceField):
+        data.setlist(name, list(value))
+    elif isinstance(field, forms.BooleanField) and not value:
+        data.pop(name, None)
+    else:
+        data[name] = value
+
+
+def shown(field: forms.Field, value: Any) -> str:
+    """A comparable value as the user reads it."""
+    if isinstance(field, forms.BooleanField):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        labels = dict(getattr(field, "choices", []))
+        return "、".join(str(labels.get(v, v)) for v in value) or "（空）"
+    choices = getattr(field, "choices", None) or getattr(field.widget, "choices", None)
+    if choices:
+        value = dict(choices).get(value, value)
+    return str(value) if value not in ("", None) else "（空）"
+
+
+def _remember_original(form: forms.Form) -> None:
+    form.initial["original"] = json.dumps(comparable(form), ensure_ascii=False)
 
 
 def _text(max_length: int, *, label: str, required_attr: bool = False, **attrs: Any) -> forms.CharField:
@@ -221,7 +282,6 @@ def fact_field(definition: FactDefinition, current: Any = None) -> forms.Field:
             label=label, required=False, max_length=500, widget=forms.TextInput(attrs={"class": INPUT})
         )
     field.help_text = definition.help_text
-    field.fact_definition = definition  # type: ignore[attr-defined]
     if definition.required:
         field.label = f"{field.label} *"
     return field
@@ -256,6 +316,7 @@ class HouseholdForm(forms.Form):
         label="在册", required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
     )
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    original = forms.CharField(required=False, widget=forms.HiddenInput)
 
     FIXED = (
         "number",
@@ -289,14 +350,16 @@ class HouseholdForm(forms.Form):
             del self.fields["unit"]
         else:
             del self.fields["is_active"]
-            self.fields["unit"].widget.choices = unit_choices or []  # type: ignore[attr-defined]
-        self.fields["grid"].widget.choices = [("", "（不属于网格）"), *(grid_choices or [])]  # type: ignore[attr-defined]
+            self.fields["unit"].widget.choices = unit_choices or []
+        self.fields["grid"].widget.choices = [("", "（不属于网格）"), *(grid_choices or [])]
         sections: dict[str, list[str]] = {}
         for definition in definitions:
             name = FACT_PREFIX + definition.key
             self.fields[name] = fact_field(definition, facts.get(definition.key))
             sections.setdefault(definition.section, []).append(name)
         self._sections = sections
+        if household is not None:
+            _remember_original(self)
 
     @property
     def fact_sections(self) -> list[tuple[str, list[forms.BoundField], bool]]:
@@ -334,7 +397,7 @@ class HouseholdForm(forms.Form):
             if definition.kind == FactKind.MULTI_CHOICE:
                 out[definition.key] = value if value else ""
             elif definition.kind == FactKind.BOOLEAN:
-                out[definition.key] = {BOOL_YES: True, BOOL_NO: False}.get(value, "")
+                out[definition.key] = {BOOL_YES: True, BOOL_NO: False}.get(str(value), "")
             else:
                 out[definition.key] = value
         return out
@@ -407,6 +470,7 @@ class ResidentForm(forms.Form):
         widget=forms.Textarea(attrs={"class": INPUT, "rows": 2}),
     )
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    original = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -445,6 +509,7 @@ class ResidentForm(forms.Form):
                 # Gender and birth date come from the ID number; they are not typed separately.
                 del self.fields["gender"]
                 del self.fields["birth_date"]
+            _remember_original(self)
 
     def service_values(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -525,7 +590,7 @@ class PatrolForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["grid"].choices = grid_choices  # type: ignore[attr-defined]
-        self.fields["household"].widget.choices = [("", "（不针对某一户）"), *household_choices]  # type: ignore[attr-defined]
+        self.fields["household"].widget.choices = [("", "（不针对某一户）"), *household_choices]
 
 
 # --- configuration --------------------------------------------------------------------------------

@@ -169,6 +169,14 @@ def grids_for(user: Any, perm: Perm) -> QuerySet[Grid]:
     )
 
 
+def grids_for_unit(user: Any, unit: Unit, perm: Perm) -> QuerySet[Grid]:
+    """Grids a household of `unit` may belong to: those inside the unit and those of the units
+    above it (a township-level grid), inside the user's scope for `perm`."""
+    code = unit.code
+    above = [code[:n] for n in (2, 4, 6, 9, 12) if n < len(code)]
+    return grids_for(user, perm).filter(subtree_q(code, "unit__code") | Q(unit__code__in=above))
+
+
 def units_for_households(user: Any) -> QuerySet[Unit]:
     """Villages and villager groups where the user may register households."""
     qs = Unit.objects.filter(level__in=(Level.VILLAGE, Level.GROUP), is_active=True)

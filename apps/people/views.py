@@ -12,10 +12,10 @@ small for gridders on weak phone connections: 20–25 rows a page, htmx fragment
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
@@ -227,13 +227,23 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "people/household_detail.html", context)
 
 
-def _household_choices(user: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    units = list(selectors.units_for_households(user)[: selectors.CHOICE_LIMIT])
-    grids = list(selectors.grids_for(user, Perm.PEOPLE_EDIT)[: selectors.CHOICE_LIMIT])
-    unit_choices = [(u.code, f"{u.display_name}（{u.code}）") for u in units]
-    return unit_choices, _grid_choices(grids)
+def _unit_choices(user: Any) -> list[tuple[str, str]]:
+    units = selectors.units_for_households(user)[: selectors.CHOICE_LIMIT]
+    return [(u.code, f"{u.display_name}（{u.code}）") for u in units]
 
 
+def _household_grid_choices(user: Any, household: Household | None = None) -> list[tuple[str, str]]:
+    """Grids a household may be put in (those of its village when it exists), and always its
+    current grid, so that saving never drops it silently."""
+    qs = (
+        selectors.grids_for_unit(user, household.unit, Perm.PEOPLE_EDIT)
+        if household is not None
+        else selectors.grids_for(user, Perm.PEOPLE_EDIT)
+    )
+    grids = list(qs[: selectors.CHOICE_LIMIT])
+    if household is not None and household.grid is not None and household.grid not in grids:
+        grids.append(household.grid)
+    return _grid_choices(grids)
 
 
 @login_required
@@ -241,7 +251,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     access.require(user, Perm.PEOPLE_EDIT)
     definitions = selectors.fact_definitions()
-    unit_choices, grid_choices = _household_choices(user)
+    unit_choices, grid_choices = _unit_choices(user), _household_grid_choices(user)
     top_error = ""
     status = 200
     if request.method == "POST":
@@ -291,33 +301,41 @@ def _create_initial(user: Any, unit: str, grid: str) -> dict[str, Any]:
     return initial
 
 
-def _conflict_notes(form: forms.HouseholdForm, fresh: Household) -> list[str]:
-    """After a stale edit: mark each field whose current value differs from what the user sent,
-    with that value, so they can decide before saving again."""
-    notes = []
-    current = forms.household_initial(fresh, form.definitions)
-    for name, field in form.fields.items():
-        if name == "expected_version" or name not in current:
+def _carry_notes(source: Any, target: Any) -> None:
+    for name, field in source.fields.items():
+        note = getattr(field, "current_note", "")
+        if note and name in target.fields:
+            target.fields[name].current_note = note
+
+
+def _rebase(stale: Any, fresh: Any, version: int) -> tuple[Any, list[str]]:
+    """After a stale edit, the user's input rebased onto the record as it is now (`fresh`: the
+    form opened on the newest record). Inputs the user did not change take the newest value;
+    inputs only the user changed keep theirs; inputs both changed keep the user's value and show
+    the newest one beside it. Returns the new data and the labels of the inputs both changed."""
+    try:
+        original = json.loads(stale.data.get("original") or "{}")
+    except ValueError:
+        original = {}
+    if not isinstance(original, dict):
+        original = {}
+    newest = forms.comparable(fresh)
+    data = stale.data.copy()
+    both: list[str] = []
+    for name, now in newest.items():
+        mine = forms.posted(stale, name) if name in stale.fields else now
+        if mine == now:
             continue
-        posted = (
-            form.data.getlist(name)
-            if isinstance(field, django_forms.MultipleChoiceField)
-            else str(form.data.get(name, "") or "")
-        )
-        now = current[name]
-        if isinstance(now, bool):
-            posted, now = bool(form.data.get(name)), now
-        elif not isinstance(now, list):
-            now = str(now or "")
-        if posted != now:
-            shown = (
-                "、".join(now)
-                if isinstance(now, list)
-                else ("是" if now is True else "否" if now is False else now)
-            )
-            field.current_note = f"最新值：{shown or '（空）'}"  # type: ignore[attr-defined]
-            notes.append(str(field.label).rstrip(" *"))
-    return notes
+        base = original.get(name)
+        if base is not None and mine == base:
+            forms.put(data, fresh, name, now)  # untouched here: take what the other person saved
+        elif base is None or base != now:
+            field = fresh.fields[name]
+            field.current_note = f"最新值：{forms.shown(field, now)}"
+            both.append(str(field.label).rstrip(" *"))
+    data["expected_version"] = str(version)
+    data["original"] = json.dumps(newest, ensure_ascii=False)
+    return data, both
 
 
 @login_required
@@ -326,7 +344,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user, pk)
     access.require(user, Perm.PEOPLE_EDIT, household.unit.code)
     definitions = selectors.fact_definitions()
-    _, grid_choices = _household_choices(user)
+    grid_choices = _household_grid_choices(user, household)
     top_error = ""
     conflict: list[str] | None = None
     status = 200
@@ -353,13 +371,15 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 # Keep what the user typed; show what changed meanwhile; the next save is theirs.
                 fresh = selectors.household_get(user, pk)
-                data = request.POST.copy()
-                data["expected_version"] = str(fresh.version)
+                opened = forms.HouseholdForm(
+                    definitions=definitions, household=fresh, grid_choices=grid_choices
+                )
+                data, conflict = _rebase(form, opened, fresh.version)
                 form = forms.HouseholdForm(
                     data, definitions=definitions, household=fresh, grid_choices=grid_choices
                 )
+                _carry_notes(opened, form)
                 form.is_valid()
-                conflict = _conflict_notes(form, fresh)
                 top_error = exc.message
         except ApplicationError as exc:
             top_error = _form_message(form, exc)
@@ -461,7 +481,7 @@ def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     access.require(user, Perm.PEOPLE_EDIT, resident.household.unit.code)
     group_choices = _group_choices(user)
     top_error = ""
-    conflict = False
+    conflict: list[str] | None = None
     status = 200
     if request.method == "POST":
         form = forms.ResidentForm(request.POST, resident=resident, group_choices=group_choices)
@@ -482,11 +502,11 @@ def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
             status = exc.http_status
             if isinstance(exc, Conflict) and exc.code == "stale_version":
                 fresh = selectors.resident_get(user, pk)
-                data = request.POST.copy()
-                data["expected_version"] = str(fresh.version)
+                opened = forms.ResidentForm(resident=fresh, group_choices=group_choices)
+                data, conflict = _rebase(form, opened, fresh.version)
                 form = forms.ResidentForm(data, resident=fresh, group_choices=group_choices)
+                _carry_notes(opened, form)
                 form.is_valid()
-                conflict = True
                 top_error = exc.message
             else:
                 top_error = _form_message(form, exc)
@@ -763,7 +783,7 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def patrol_photo(request: HttpRequest, pk: int) -> HttpResponse:
+def patrol_photo(request: HttpRequest, pk: int) -> FileResponse:
     """A patrol photo, only to those who may see the visit (media files are not public)."""
     visit = access.get_for(
         request.user, Perm.PEOPLE_VIEW, PatrolVisit.objects.select_related("grid__unit"), pk=pk
@@ -837,24 +857,22 @@ def config(request: HttpRequest) -> HttpResponse:
         key = request.GET.get("fact", "")
         code = request.GET.get("group", "")
         if key:
-            definition = next(
-                (d for d in selectors.fact_definitions(active_only=False) if d.key == key), None
-            )
-            if definition is None:
+            chosen = next((d for d in selectors.fact_definitions(active_only=False) if d.key == key), None)
+            if chosen is None:
                 raise NotFound("档案字段不存在。", code="not_found")
-            fact_form = forms.FactDefinitionForm(initial=forms.fact_definition_initial(definition))
+            fact_form = forms.FactDefinitionForm(initial=forms.fact_definition_initial(chosen))
             editing_fact = key
         if code:
-            group = selectors.special_groups_all().filter(code=code).first()
-            if group is None:
+            tag = selectors.special_groups_all().filter(code=code).first()
+            if tag is None:
                 raise NotFound("特殊群体不存在。", code="not_found")
             group_form = forms.SpecialGroupForm(
                 initial={
-                    "code": group.code,
-                    "name": group.name,
-                    "color": group.color,
-                    "order": group.order,
-                    "sensitive": group.sensitive,
+                    "code": tag.code,
+                    "name": tag.name,
+                    "color": tag.color,
+                    "order": tag.order,
+                    "sensitive": tag.sensitive,
                 }
             )
             editing_group = code

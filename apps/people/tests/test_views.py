@@ -5,6 +5,7 @@ phone pages, patrol photos, configuration and the history page of records."""
 from __future__ import annotations
 
 import datetime
+import html
 import re
 from typing import Any
 
@@ -401,24 +402,42 @@ def test_stale_edit_shows_conflict_and_keeps_input(login: Any, staff: Any, recor
     household = records["household"]
     client = login(staff["gridder"])
     url = reverse("people:household_edit", args=[household.pk])
+    page = text(client.get(url))
+    original = re.search(r'name="original" value="([^"]*)"', page).group(1)
     stale = _household_post(household, address="网格员填的地址", fact_house_storeys="4")
-    # Meanwhile the village cadre changes the same household.
-    services.household_update(actor=staff["cadre"], household=household, number="001A")
+    stale["original"] = html.unescape(original)
+    # Meanwhile the village cadre changes the same household: the number, the address and a fact.
+    services.household_update(
+        actor=staff["cadre"],
+        household=household,
+        number="001A",
+        address="干部填的地址",
+        facts={"crops": "水稻"},
+    )
     response = client.post(url, stale)
     assert response.status_code == 409
     body = text(response)
     assert "该记录已被他人修改" in body and 'data-testid="conflict"' in body
+    # The user's input is kept; the address both changed shows the newest value beside it.
     assert 'value="网格员填的地址"' in body and 'value="4"' in body
-    assert "最新值：001A" in body  # the number the cadre set, shown next to the field
+    assert "最新值：干部填的地址" in body and "以下项目您和他人都改了" in body
+    # What only the cadre changed is taken over, so saving again does not undo it.
+    assert 'value="001A"' in body and "最新值：001A" not in body
+    assert re.search(r'value="水稻"[^>]*checked', body) and not re.search(r'value="玉米"[^>]*checked', body)
     household.refresh_from_db()
-    assert household.address == "娜姑村一组 12 号" and household.number == "001A"
-    version = re.search(r'name="expected_version" value="(\d+)"', body).group(1)
-    assert int(version) == household.version
-    # Saving again after seeing the difference is the user's decision.
-    stale.update(expected_version=version, number="001A")
-    assert client.post(url, stale).status_code == 302
+    assert household.address == "干部填的地址" and household.number == "001A"
+    # Saving the rebased form is the user's decision.
+    resubmit = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', body)
+        if name in ("expected_version", "original")
+    }
+    assert int(resubmit["expected_version"]) == household.version
+    rebased = _household_post(household, address="网格员填的地址", fact_house_storeys="4", **resubmit)
+    assert client.post(url, rebased).status_code == 302
     household.refresh_from_db()
     assert household.address == "网格员填的地址" and household.facts["house_storeys"] == 4
+    assert household.number == "001A" and household.facts["crops"] == ["水稻"]
 
 
 def test_create_household_with_facts(login: Any, staff: Any, records: Any, tiny_county: Any) -> None:
@@ -660,3 +679,57 @@ def test_history_of_records(login: Any, staff: Any, records: Any) -> None:
         login(staff["gridder"]).get(reverse("audit:history", args=["people", "household", "x"])).status_code
         == 404
     )
+
+
+# --- weight ---------------------------------------------------------------------------------------
+
+
+def test_list_and_detail_queries_do_not_grow_with_rows(
+    login: Any, staff: Any, records: Any, tiny_county: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(staff["gridder"])
+    household = records["household"]
+    pages = [
+        reverse("people:household_list"),
+        reverse("people:resident_list"),
+        reverse("people:my_grid"),
+        reverse("people:patrol_list"),
+        reverse("people:household_detail", args=[household.pk]),
+    ]
+
+    def counts() -> list[int]:
+        out = []
+        for url in pages:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            out.append(len(ctx.captured_queries))
+        return out
+
+    services.patrol_record(actor=staff["gridder"], grid=tiny_county["g11"], place="村口", note="巡查")
+    before = counts()
+    for i in range(12):
+        extra = services.household_create(
+            actor=staff["cadre"],
+            unit=tiny_county["v11"],
+            number=f"1{i:02d}",
+            address=f"娜姑村三组 {i} 号",
+            grid=tiny_county["g11"],
+        )
+        services.resident_create(
+            actor=staff["cadre"], household=extra, name=f"新户{i}", relation="head", special_groups=["dibao"]
+        )
+        services.resident_create(actor=staff["cadre"], household=household, name=f"成员{i}", relation="other")
+        services.patrol_record(actor=staff["gridder"], grid=tiny_county["g11"], place=f"点{i}", note="巡查")
+    assert counts() == before
+
+
+def test_pages_are_small(login: Any, staff: Any, records: Any) -> None:
+    """Gridders work over weak phone connections: a list page stays well under 40 KB of HTML."""
+    client = login(staff["gridder"])
+    for url in (reverse("people:my_grid"), reverse("people:household_list"), reverse("people:resident_list")):
+        assert len(client.get(url).content) < 40_000, url
+    edit = client.get(reverse("people:household_edit", args=[records["household"].pk]))
+    assert len(edit.content) < 120_000  # 41 typed fact inputs
