@@ -7,7 +7,9 @@ or username, creates nothing and returns the same logins.
 
 Writes go through the services (units, grids, groups, organisations, users, roles), so the demo
 has the same audit trail as real work, with the demo county admin as the actor where the service
-needs one. Two writes do not: the admin's TOTP device (no service creates a device with a chosen
+needs one. The resident records (`people`, tens of thousands of rows) are bulk-created with values
+prepared by the services' own functions and one `people.demo_loaded` event. Two more writes do not
+go through a service: the admin's TOTP device (no service creates a device with a chosen
 key; an `accounts.totp_enrolled` event is recorded instead) and the shared password hash, set on
 the new demo users in one update because hashing the same password 150 times would take minutes.
 
@@ -28,6 +30,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts import events as account_events
@@ -35,6 +38,7 @@ from apps.accounts import services as account_services
 from apps.accounts.choices import Role, UserKind
 from apps.accounts.models import RoleAssignment, User
 from apps.audit.services import record_event
+from apps.people.models import Household, Resident
 from apps.territory import services as territory_services
 from apps.territory.choices import Level, OrgKind, UnitKind
 from apps.territory.importer import import_divisions
@@ -42,6 +46,7 @@ from apps.territory.models import Grid, Organisation, Unit
 
 from .layout import Rect, county_rect, split
 from .names import NameGenerator
+from .people import load_people
 
 DEFAULT_COUNTY = "530326"
 # Shared by every demo login; passes the password validators in settings (length ≥ 10, letters
@@ -350,6 +355,20 @@ class _Loader:
         if self.new_user_ids:
             User.objects.filter(pk__in=self.new_user_ids).update(password=make_password(DEMO_PASSWORD))
 
+        # Resident records last: households go into the level-3 grids and villager groups above.
+        # Lite: the demo township's villages only (its grids exist in a lite load).
+        all_villages = [v for t in townships for v in villages[t.pk]]
+        people = load_people(
+            county=county,
+            villages=all_villages,
+            write={v.pk for v in villages[home.pk]} if self.lite else None,
+            actor=admin,
+            today=timezone.localdate(),
+        )
+        self.created["households"] += people.households_created
+        self.created["residents"] += people.residents_created
+        in_county = Household.objects.filter(unit__code__startswith=county.code)
+
         return DemoResult(
             county=county,
             logins=self.logins,
@@ -365,6 +384,9 @@ class _Loader:
                 "users": User.objects.filter(role_assignments__unit__code__startswith=county.code)
                 .distinct()
                 .count(),
+                "households": in_county.count(),
+                "residents": Resident.objects.filter(household__in=in_county).count(),
+                "people_seconds": round(people.seconds),
             },
             seconds=time.perf_counter() - started,
         )

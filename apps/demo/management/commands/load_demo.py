@@ -52,7 +52,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"居民档案：{c['households']} 户，{c['residents']} 人（演示数据，虚构人员）；"
             f"其中本次新建 {result.created['households']} 户、{result.created['residents']} 人，"
-            f"用时 {c['people_seconds']:.1f} 秒。"
+            f"用时 {c['people_seconds']} 秒。"
         )
         created = "，".join(f"{k} {v}" for k, v in sorted(result.created.items()) if v)
         self.stdout.write(f"本次新建：{created}" if created else "本次没有新建任何对象（演示数据已存在）。")
