@@ -45,6 +45,8 @@ RECENT_PATROLS = 5
 RELATION_ORDER = {value: i for i, value in enumerate(Relation.values)}
 STATUS_ORDER = {value: i for i, value in enumerate(ResidentStatus.values)}
 REVEAL_FIELDS = {"id_number": "身份证号", "phone": "手机号"}
+# The service says "refresh and edit again"; here the form has already been brought up to date.
+STALE_MESSAGE = "该记录已被他人修改：在您打开编辑页之后，有人保存过这条记录。"
 PATROL_TABS = {"mine": "我登记的", "grid": "我的网格", "all": "全部"}
 
 
@@ -380,7 +382,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 _carry_notes(opened, form)
                 form.is_valid()
-                top_error = exc.message
+                top_error = STALE_MESSAGE
         except ApplicationError as exc:
             top_error = _form_message(form, exc)
             status = exc.http_status
@@ -507,7 +509,7 @@ def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form = forms.ResidentForm(data, resident=fresh, group_choices=group_choices)
                 _carry_notes(opened, form)
                 form.is_valid()
-                top_error = exc.message
+                top_error = STALE_MESSAGE
             else:
                 top_error = _form_message(form, exc)
         else:
@@ -602,7 +604,9 @@ def resident_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters_open": any(filters.get(k) for k in ("unit", "grid", "group", "minors"))
         or request.GET.get("status", "active") != "active",
-        "export_url": reverse("people:export_residents") + _query(**filters)
+        # The export takes the same filters; "all statuses" is spelled status=all there.
+        "export_url": reverse("people:export_residents")
+        + _query(**{**filters, "status": filters.get("status") or ("all" if "status" in request.GET else "")})
         if access.has_perm(user, Perm.PEOPLE_EXPORT)
         else "",
         "nav_active": "records",

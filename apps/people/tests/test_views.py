@@ -289,6 +289,9 @@ def test_resident_list_filters(login: Any, staff: Any, records: Any) -> None:
     assert "张建国" in only_dibao and "张小明" not in only_dibao and "<html" not in only_dibao
     assert "张建国" in text(client.get(url, {"grid": "NG-01-01", "q": "建国"}))
     assert "张建国" not in text(client.get(url, {"grid": "YC-01-01"}))
+    # The export link repeats the filters (for those who may export).
+    body = text(login(staff["cadre"]).get(url, {"group": "dibao", "status": ""}))
+    assert "/people/export/residents.xlsx?group=dibao&amp;status=all" in body
 
 
 # --- reveal ---------------------------------------------------------------------------------------
