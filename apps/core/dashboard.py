@@ -37,8 +37,9 @@ def shortcuts_for(user: Any, assignments: list[RoleAssignment]) -> list[Shortcut
         unit = a.unit
         if a.role == Role.GRIDDER and a.grid is not None:
             items.append(
-                Shortcut(f"我的网格：{a.grid.name}", _url("territory:grid_detail", a.grid.code), "网格员")
+                Shortcut(f"我的网格：{a.grid.name}", _url("people:my_grid", grid=a.grid.code), "户、走访")
             )
+            items.append(Shortcut("登记走访", _url("people:patrol_create", grid=a.grid.code), a.grid.name))
         elif a.role == Role.TOWNSHIP_OFFICER:
             items.append(
                 Shortcut(
