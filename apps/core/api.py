@@ -210,11 +210,13 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _register_routers() -> None:
     from apps.accounts.api import router as accounts_router
     from apps.audit.api import router as audit_router
+    from apps.people.api import router as people_router
     from apps.territory.api import router as territory_router
 
     api.add_router("/accounts/", accounts_router)
     api.add_router("/territory/", territory_router)
     api.add_router("/audit/", audit_router)
+    api.add_router("/people/", people_router)
 
 
 _register_routers()

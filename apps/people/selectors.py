@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from apps.accounts import access
 from apps.accounts.permissions import Perm
@@ -191,3 +191,28 @@ def residents_visible_ids(user: Any, ids: list[int]) -> set[int]:
 def special_groups_all() -> QuerySet[SpecialGroup]:
     """Every special group, for the configuration page (PEOPLE_CONFIGURE checked by the caller)."""
     return SpecialGroup.objects.order_by("order", "code")
+
+
+# --- API (api.py) --------------------------------------------------------------------------------------
+
+
+def with_head_visibility(qs: QuerySet[Household], user: Any) -> QuerySet[Household]:
+    """Annotate `head_visible`: whether the user may see the household's head (a head may be a
+    minor or in a sensitive group, hidden from this user by the chokepoint)."""
+    return qs.annotate(head_visible=Exists(residents_visible(user).filter(pk=OuterRef("head_id"))))
+
+
+def household_hidden_member_count(user: Any, household: Household) -> int:
+    """How many active members of the household the user may not see (a count, never who)."""
+    active = Resident.objects.filter(household=household, status="active")
+    return active.count() - residents_visible(user).filter(household=household, status="active").count()
+
+
+def unit_for(user: Any, code: str, perm: Perm = Perm.PEOPLE_VIEW) -> Unit:
+    """A unit by code for a filter or a write: 404 when unknown, 403 outside the user's `perm`."""
+    return access.get_for(user, perm, Unit.objects.select_related("parent"), code=code)
+
+
+def grid_for(user: Any, code: str, perm: Perm = Perm.PEOPLE_VIEW) -> Grid:
+    """A grid by code for a filter or a write: 404 when unknown, 403 outside the user's `perm`."""
+    return access.get_for(user, perm, Grid.objects.select_related("unit"), code=code)
