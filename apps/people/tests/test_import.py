@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from apps.accounts.choices import Role
 from apps.audit.models import AuditRecord, Event
+from apps.audit.services import snapshot
 from apps.core import crypto
 from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.people import events, importer, services
@@ -115,6 +116,11 @@ def assert_good_import(job: ImportJob) -> None:
     record = records.get(content_type__model="resident", object_id=str(head.pk))
     assert record.after["id_number"] == head.id_number_masked and ID_HEAD not in str(record.after)
     assert record.after["special_groups"] == ["dibao"] and record.scope_code == first.unit.code
+    # The importer's fast snapshot is the audit trail's own, field for field.
+    assert record.after == {**snapshot(head), "special_groups": ["dibao"]}
+    assert importer.fast_snapshot(head) == snapshot(head)
+    household_record = records.get(content_type__model="household", object_id=str(first.pk))
+    assert household_record.after == snapshot(first) and household_record.after["head_id"] == head.pk
     assert "13812345678" not in str(record.after)
     assert "已忽略的列：备 注 列" in job.message
     finished = Event.objects.get(event_type=events.IMPORT_FINISHED)
@@ -190,7 +196,11 @@ def test_reimport_is_idempotent_and_updates_only_what_changed(tiny_county, cadre
     assert record.before["phone"] == "" and record.after["phone"] == "137****0002"
     other = Resident.objects.get(name="王德成")
     assert [g.code for g in other.special_groups.all()] == ["disabled"]
-    assert Household.objects.get(number="002").address == "娜姑村二组 5 号"
+    second = Household.objects.get(number="002")
+    assert second.address == "娜姑村二组 5 号" and second.version == 2
+    record = AuditRecord.objects.filter(content_type__model="household", object_id=str(second.pk)).first()
+    assert record.action == "update" and record.changed_fields == ["address"]
+    assert record.before == {"address": "娜姑村二组 3 号"} and record.after == {"address": "娜姑村二组 5 号"}
 
 
 def test_blank_cells_never_erase_and_rows_without_id_match_by_household_and_name(tiny_county, cadre) -> None:
