@@ -1085,6 +1085,7 @@ class Importer:
         self.encoding = table.encoding
         header = find_header(table.rows, self.lookups.facts_by_header, self.job.unit)
         self.header = header
+        self.fact_columns = [key for key in header.columns if key.startswith("fact:")]
         checked = self._check_rows(table, header)
         clock = self._lap("read_and_check", clock)
         plans, households = self._plan(checked)
@@ -1135,16 +1136,17 @@ class Importer:
             if len(values) < width:
                 values = [*values, *([None] * (width - len(values)))]
             cells = {key: values[index] for key, index in items}
-            if all(cell_text(v) == "" for v in cells.values()):
+            text = {key: cell_text(value) for key, value in cells.items()}
+            if not any(text.values()):
                 continue  # blank line (trailing rows, spacing)
-            if "notes" in cells and cell_text(cells["notes"]) == EXAMPLE_MARK:
+            if text.get("notes") == EXAMPLE_MARK:
                 continue
             count += 1
             if count > limit:
                 raise refuse(
                     f"文件的数据行超过单次导入 {limit} 行的上限，请拆分后分别导入。", "import_too_many_rows"
                 )
-            row = self._check_row(number, cells, first_id_row)
+            row = self._check_row(number, cells, text, first_id_row)
             if row is not None:
                 checked.append(row)
             if count % PROGRESS_EVERY == 0:
@@ -1156,10 +1158,11 @@ class Importer:
         return checked
 
     def _check_row(
-        self, number: int, cells: dict[str, Any], first_id_row: dict[str, int]
+        self, number: int, cells: dict[str, Any], text: dict[str, str], first_id_row: dict[str, int]
     ) -> CheckedRow | None:
+        """Check one row on its own; its problems go to self.issues. `cells` are the values as
+        read (numbers, dates), `text` the same as the user reads them."""
         issue = self._issue
-        text = {key: cell_text(value) for key, value in cells.items()}
         before = len(self.issues)
 
         # household identity
@@ -1214,10 +1217,9 @@ class Importer:
                     household["grid"] = grid
                     household_raw["grid"] = text["grid"]
         facts: dict[str, Any] = {}
-        for key, raw_value in cells.items():
-            if not key.startswith("fact:"):
-                continue
-            if cell_text(raw_value) == "":
+        for key in self.fact_columns:
+            raw_value = cells[key]
+            if text[key] == "":
                 continue
             definition = self.lookups.facts_by_key[key[5:]]
             given: Any = raw_value.strip() if isinstance(raw_value, str) else raw_value
@@ -1394,10 +1396,11 @@ class Importer:
         members = self._members({h.pk: h for h in existing_households.values()})
         # Most ID numbers of a re-import belong to members just loaded; only the others are looked
         # up across the whole database (a person registered in another household).
-        by_hash = {r.id_number_hash: r for rs in members.values() for r in rs if r.id_number_hash}
-        by_hash.update(
-            self._residents_by_hash([row.id_hash for row in checked if row.id_hash not in by_hash])
-        )
+        by_hash: dict[str, Resident] = {
+            str(r.id_number_hash): r for rs in members.values() for r in rs if r.id_number_hash
+        }
+        wanted = [h for h in (row.id_hash for row in checked) if h is not None and h not in by_hash]
+        by_hash.update(self._residents_by_hash(wanted))
         self.current_groups = self._group_ids(
             [r.pk for r in by_hash.values()] + [r.pk for rs in members.values() for r in rs]
         )
@@ -1570,9 +1573,9 @@ class Importer:
                     found[key] = household
         return found
 
-    def _residents_by_hash(self, hashes: list[str | None]) -> dict[str | None, Resident]:
-        found: dict[str | None, Resident] = {}
-        for chunk in _chunks([h for h in hashes if h]):
+    def _residents_by_hash(self, hashes: list[str]) -> dict[str, Resident]:
+        found: dict[str, Resident] = {}
+        for chunk in _chunks(hashes):
             for resident in Resident.objects.select_related("household__unit").filter(
                 id_number_hash__in=chunk
             ):
@@ -1788,7 +1791,7 @@ class Importer:
 # the database backend's own adapter for its type.
 
 
-def new_instance(model: type[Any], values: dict[str, Any], **related: Any) -> Any:
+def new_instance(model: Any, values: dict[str, Any], **related: Any) -> Any:
     """An unsaved `model` with its field defaults and these attribute values (attnames, e.g.
     "household_id"); `related` objects are cached so that `obj.unit` costs no query."""
     static, dynamic = _defaults(model)
@@ -1821,7 +1824,7 @@ def stored_instances(queryset: Any, *, skip: Iterable[str] = ()) -> Iterator[Any
 
 
 @functools.cache
-def _defaults(model: type[Any]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+def _defaults(model: Any) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
     """Constant field defaults once per model; callable ones (dict for a JSONField) per instance."""
     static: dict[str, Any] = {}
     dynamic: list[tuple[str, Any]] = []
@@ -1833,7 +1836,7 @@ def _defaults(model: type[Any]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
     return static, dynamic
 
 
-def allocate_ids(model: type[Any], count: int) -> list[int]:
+def allocate_ids(model: Any, count: int) -> list[int]:
     """`count` primary keys nobody else will use. PostgreSQL takes them from the sequence; SQLite
     continues after its AUTOINCREMENT counter, safe because the import's transaction holds the
     write lock (BEGIN IMMEDIATE) until it commits."""
@@ -1887,7 +1890,7 @@ PASSTHROUGH = frozenset(
 )  # fmt: skip
 
 
-def insert_rows(model: type[Any], objs: list[Any]) -> None:
+def insert_rows(model: Any, objs: list[Any]) -> None:
     """INSERT the instances as they are (with their pk when set), in batches of WRITE_BATCH."""
     if not objs:
         return
@@ -1915,7 +1918,7 @@ def insert_rows(model: type[Any], objs: list[Any]) -> None:
 
 
 @functools.cache
-def _snapshot_plan(model: type[Any]) -> list[tuple[str, Callable[[Any], Any] | None]]:
+def _snapshot_plan(model: Any) -> list[tuple[str, Callable[[Any], Any] | None]]:
     exclude: frozenset[str] = getattr(model, "audit_exclude", frozenset())
     plan: list[tuple[str, Callable[[Any], Any] | None]] = []
     for model_field in model._meta.concrete_fields:
@@ -1946,7 +1949,8 @@ def fast_snapshot(obj: Any) -> dict[str, Any]:
     at a fraction of the cost (the importer snapshots 130k objects; a test checks both agree)."""
     data: dict[str, Any] = {}
     values = obj.__dict__
-    for attname, convert in _snapshot_plan(type(obj)):
+    model: Any = type(obj)
+    for attname, convert in _snapshot_plan(model):
         value = values[attname]
         data[attname] = value if convert is None or value is None else convert(value)
     extra = getattr(obj, "audit_extra", None)
