@@ -28,6 +28,7 @@ from .choices import (
     ResidentStatus,
 )
 from .models import FactDefinition, Household, Resident
+from .services import HOUSEHOLD_FIELDS
 
 FACT_PREFIX = "fact_"
 BOOL_YES, BOOL_NO = "是", "否"
@@ -318,18 +319,7 @@ class HouseholdForm(forms.Form):
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     original = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    FIXED = (
-        "number",
-        "address",
-        "grid",
-        "hukou_type",
-        "contracted_land_mu",
-        "house_permit_no",
-        "migrant_workers",
-        "income_band",
-        "color_grade",
-        "is_active",
-    )
+    FIXED = HOUSEHOLD_FIELDS
 
     def __init__(
         self,

@@ -31,7 +31,8 @@ from .facts import clean_facts
 from .models import FactDefinition, Household, PatrolVisit, Resident, SpecialGroup
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-HOUSEHOLD_FIELDS = {
+# The fixed household fields a service call may set, in form order (forms render them in this order).
+HOUSEHOLD_FIELDS = (
     "number",
     "address",
     "grid",
@@ -42,7 +43,7 @@ HOUSEHOLD_FIELDS = {
     "income_band",
     "color_grade",
     "is_active",
-}
+)
 RESIDENT_FIELDS = {
     "name",
     "relation",
@@ -233,7 +234,7 @@ def household_create(
     **fields: Any,
 ) -> Household:
     access.require(actor, Perm.PEOPLE_EDIT, unit.code)
-    unknown = set(fields) - HOUSEHOLD_FIELDS
+    unknown = set(fields) - set(HOUSEHOLD_FIELDS)
     if unknown:
         raise ValidationFailed(f"未知的字段：{', '.join(sorted(unknown))}", code="unknown_field")
     _check_unit_and_grid(unit, grid)
@@ -272,7 +273,7 @@ def household_update(
     household = Household.objects.select_for_update().select_related("unit").get(pk=household.pk)
     access.require(actor, Perm.PEOPLE_EDIT, household.unit.code)
     _check_version(household, expected_version)
-    unknown = set(fields) - HOUSEHOLD_FIELDS
+    unknown = set(fields) - set(HOUSEHOLD_FIELDS)
     if unknown:
         raise ValidationFailed(f"未知的字段：{', '.join(sorted(unknown))}", code="unknown_field")
     before = snapshot(household)
