@@ -9,9 +9,8 @@ from django.http import HttpRequest
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
-    from apps.core.navigation import navigation_for
-
     from apps.accounts import access
+    from apps.core.navigation import navigation_for
 
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
