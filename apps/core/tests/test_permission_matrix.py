@@ -47,6 +47,8 @@ HISTORY = {ADMIN, LEADER, OFFICER, CADRE, SUPERVISOR, AUDITOR}
 ACCOUNTS_VIEW = {ADMIN, LEADER, OFFICER, CADRE, AUDITOR}
 MANAGE = {ADMIN, OFFICER}
 ASSIGN = {ADMIN, OFFICER, CADRE}
+PEOPLE_VIEW = {ADMIN, LEADER, OFFICER, CADRE, GRIDDER, SUPERVISOR, AUDITOR}
+KEEPERS = {ADMIN, OFFICER, CADRE, GRIDDER}
 
 # In scope = 娜姑镇 / 娜姑村 (every role's home in the fixture); out = 迤车镇 / 迤车村.
 PAGES = [
@@ -142,6 +144,27 @@ PAGES = [
         method="post",
     ),
     case("accounts:staff_unlock", "/accounts/staff/{candidate}/unlock/", MANAGE, method="post"),
+    # resident records: every role but department handlers reads them inside its area
+    case("people:household_list", "/people/", PEOPLE_VIEW),
+    case("people:household_detail", "/people/households/{h_in}/", PEOPLE_VIEW),
+    case("people:household_detail", "/people/households/{h_out}/", {ADMIN, LEADER}),
+    case("people:household_create", "/people/households/new/", KEEPERS),
+    case("people:household_edit", "/people/households/{h_in}/edit/", KEEPERS),
+    case("people:household_edit", "/people/households/{h_out}/edit/", {ADMIN}),
+    case("people:resident_create", "/people/households/{h_in}/members/new/", KEEPERS),
+    case("people:resident_list", "/people/residents/", PEOPLE_VIEW),
+    case("people:resident_detail", "/people/residents/{r_in}/", PEOPLE_VIEW),
+    case("people:resident_detail", "/people/residents/{r_out}/", {ADMIN, LEADER}),
+    case("people:resident_edit", "/people/residents/{r_in}/edit/", KEEPERS),
+    case(
+        "people:resident_reveal", "/people/residents/{r_in}/reveal/?field=id_number", {ADMIN, OFFICER, CADRE}
+    ),
+    case("people:resident_reveal", "/people/residents/{r_out}/reveal/?field=id_number", {ADMIN}),
+    case("people:my_grid", "/people/my-grid/", PEOPLE_VIEW),
+    case("people:patrol_list", "/people/patrols/", PEOPLE_VIEW),
+    case("people:patrol_create", "/people/patrols/new/", {ADMIN, CADRE, GRIDDER}),
+    case("people:patrol_photo", "/people/patrols/{patrol}/photo/", PEOPLE_VIEW),
+    case("people:config", "/people/settings/", {ADMIN}),
     case("audit:search", "/audit/", {ADMIN, AUDITOR}),
     case("audit:history", "/audit/history/territory/grid/NG-01-01/", HISTORY),
     case("audit:history", "/audit/history/territory/grid/YC-01-01/", {ADMIN, LEADER}),
@@ -243,6 +266,104 @@ API = [
         {ADMIN, LEADER},
     ),
 ]
+# Resident records API (apps/people/api.py): {h_in}/{r_in} in 娜姑村, {h_out}/{r_out} in 迤车村.
+PEOPLE_VIEW = {ADMIN, LEADER, OFFICER, CADRE, GRIDDER, SUPERVISOR, AUDITOR}
+PEOPLE_EDIT = {ADMIN, OFFICER, CADRE, GRIDDER}
+PII_REVEAL = {ADMIN, OFFICER, CADRE}
+PATROL = {ADMIN, CADRE, GRIDDER}
+HOUSEHOLD_API = "/api/people/households/{household_id}"
+RESIDENT_API = "/api/people/residents/{resident_id}"
+API += [
+    case("GET /api/people/households", "/api/people/households", PEOPLE_VIEW),
+    case(f"GET {HOUSEHOLD_API}", "/api/people/households/{h_in}", PEOPLE_VIEW),
+    case(f"GET {HOUSEHOLD_API}", "/api/people/households/{h_out}", {ADMIN, LEADER}),
+    case(
+        "POST /api/people/households",
+        "/api/people/households",
+        PEOPLE_EDIT,
+        method="post",
+        data={"unit_code": "530326102201", "number": "N-1", "address": "娜姑村一组 2 号"},
+    ),
+    case(
+        "POST /api/people/households",
+        "/api/people/households",
+        {ADMIN},
+        method="post",
+        data={"unit_code": "530326103201", "number": "N-1", "address": "迤车村一组 2 号"},
+    ),
+    case(
+        f"PATCH {HOUSEHOLD_API}",
+        "/api/people/households/{h_in}",
+        PEOPLE_EDIT,
+        method="patch",
+        data={"address": "改"},
+    ),
+    case(
+        f"PATCH {HOUSEHOLD_API}",
+        "/api/people/households/{h_out}",
+        {ADMIN},
+        method="patch",
+        data={"address": "改"},
+    ),
+    case("GET /api/people/residents", "/api/people/residents", PEOPLE_VIEW),
+    case(f"GET {RESIDENT_API}", "/api/people/residents/{r_in}", PEOPLE_VIEW),
+    case(f"GET {RESIDENT_API}", "/api/people/residents/{r_out}", {ADMIN, LEADER}),
+    case(
+        f"POST {HOUSEHOLD_API}/residents",
+        "/api/people/households/{h_in}/residents",
+        PEOPLE_EDIT,
+        method="post",
+        data={"name": "新人"},
+    ),
+    case(
+        f"POST {HOUSEHOLD_API}/residents",
+        "/api/people/households/{h_out}/residents",
+        {ADMIN},
+        method="post",
+        data={"name": "新人"},
+    ),
+    case(
+        f"PATCH {RESIDENT_API}",
+        "/api/people/residents/{r_in}",
+        PEOPLE_EDIT,
+        method="patch",
+        data={"notes": "x"},
+    ),
+    case(
+        f"PATCH {RESIDENT_API}", "/api/people/residents/{r_out}", {ADMIN}, method="patch", data={"notes": "x"}
+    ),
+    case(
+        f"POST {RESIDENT_API}/reveal",
+        "/api/people/residents/{r_in}/reveal",
+        PII_REVEAL,
+        method="post",
+        data={"field": "id_number", "reason": "核实身份"},
+    ),
+    case(
+        f"POST {RESIDENT_API}/reveal",
+        "/api/people/residents/{r_out}/reveal",
+        {ADMIN},
+        method="post",
+        data={"field": "id_number", "reason": "核实身份"},
+    ),
+    case("GET /api/people/patrols", "/api/people/patrols", PEOPLE_VIEW),
+    case(
+        "POST /api/people/patrols",
+        "/api/people/patrols",
+        PATROL,
+        method="post",
+        data={"grid_code": "NG-01-01", "place": "娜姑村一组", "note": "走访"},
+    ),
+    case(
+        "POST /api/people/patrols",
+        "/api/people/patrols",
+        {ADMIN},
+        method="post",
+        data={"grid_code": "YC-01-01", "place": "迤车村一组", "note": "走访"},
+    ),
+    case("GET /api/people/special-groups", "/api/people/special-groups", PEOPLE_VIEW),
+    case("GET /api/people/facts", "/api/people/facts", PEOPLE_VIEW),
+]
 # Token routes need a token of the caller's own; they are covered in apps/accounts/tests/test_api.py.
 API_COVERED_ELSEWHERE = {"POST /api/accounts/tokens", "DELETE /api/accounts/tokens/{token_id}"}
 # Pages anyone may open (login, second factor, phone login) or that are not about data.
@@ -282,12 +403,49 @@ def world(tiny_county: dict[str, Any], make_staff: Any) -> dict[str, Any]:
     gridder_yc = make_staff(Role.GRIDDER, grid=t["g21"], username="gridder_yc")
     candidate = make_staff(Role.VILLAGE_CADRE, t["v12"], username="candidate")
     ids = {
+        **_people_page_records(t, users[ADMIN]),
         "candidate": candidate.pk,
         "gridder": users[GRIDDER].pk,
         "gridder_yc": gridder_yc.pk,
         "gridder_role": RoleAssignment.objects.get(user=users[GRIDDER]).pk,
     }
     return {"users": users, "ids": ids}
+
+
+def _people_page_records(t: dict[str, Any], admin: Any) -> dict[str, int]:
+    """Households, residents and a patrol with a photo for the people pages, made through the services."""
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.people import services as people
+    from apps.people.idnumber import make
+
+    h_in = people.household_create(
+        actor=admin, unit=t["v11"], grid=t["g11"], number="001", address="娜姑村 1 号"
+    )
+    h_out = people.household_create(
+        actor=admin, unit=t["v21"], grid=t["g21"], number="001", address="迤车村 1 号"
+    )
+    r_in = people.resident_create(
+        actor=admin,
+        household=h_in,
+        name="张建国",
+        relation="head",
+        id_number=make("530326", datetime.date(1970, 1, 2), 11),
+    )
+    r_out = people.resident_create(
+        actor=admin,
+        household=h_out,
+        name="李卫东",
+        relation="head",
+        id_number=make("530326", datetime.date(1971, 3, 4), 13),
+    )
+    photo = SimpleUploadedFile("p.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, content_type="image/png")
+    patrol = people.patrol_record(
+        actor=admin, grid=t["g11"], place="村口", note="巡查正常", household=h_in, photo=photo
+    )
+    return {"h_in": h_in.pk, "h_out": h_out.pk, "r_in": r_in.pk, "r_out": r_out.pk, "patrol": patrol.pk}
 
 
 def login(client: Any, verified_client: Any, user: Any, role: str) -> Any:
