@@ -321,6 +321,15 @@ ENDPOINTS = {
     "/api/audit/records": {"get"},
     "/api/audit/events": {"get"},
     "/api/audit/history/{app_label}/{model}/{object_id}": {"get"},
+    "/api/people/households": {"get", "post"},
+    "/api/people/households/{household_id}": {"get", "patch"},
+    "/api/people/households/{household_id}/residents": {"post"},
+    "/api/people/residents": {"get"},
+    "/api/people/residents/{resident_id}": {"get", "patch"},
+    "/api/people/residents/{resident_id}/reveal": {"post"},
+    "/api/people/patrols": {"get", "post"},
+    "/api/people/special-groups": {"get"},
+    "/api/people/facts": {"get"},
 }
 
 
