@@ -193,3 +193,28 @@ def phone_page(browser: Any) -> Any:
     page = context.new_page()
     yield page
     context.close()
+
+
+# The default special groups and fact definitions come from a data migration. A transactional test
+# (any browser test, in any app) ends by emptying every table, and with --reuse-db or a shared
+# xdist worker the next test would start without them; a database test puts them back first.
+def seed_configuration() -> None:
+    """Install the default groups and facts the data migration installs (idempotent)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("apps.people.migrations.0002_default_groups_and_facts").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _default_people_configuration(request: Any) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return  # pure tests (ID number properties) need no database
+    transactional = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from apps.people.models import FactDefinition, SpecialGroup
+
+    if not FactDefinition.objects.exists() or not SpecialGroup.objects.exists():
+        seed_configuration()
