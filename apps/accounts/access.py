@@ -142,15 +142,19 @@ def restrict(queryset: QuerySet[M], user: Any, perm: Perm) -> QuerySet[M]:
     field = getattr(queryset.model, "scope_path", None)
     if field is None:
         raise TypeError(f"{queryset.model.__name__} declares no scope_path and cannot be scoped")
-    queryset = queryset.filter(scope_of(user, perm).q(field))
+    scope = scope_of(user, perm)
+    queryset = queryset.filter(scope.q(field))
     # Restricted rows (minors, sensitive groups): visible only where the user also holds the
     # stricter permission. A model lists them as (perm, classmethod returning the rows' Q).
     for restricted_perm, q_method in getattr(queryset.model, "restricted_rows", ()):
-        scope = scope_of(user, restricted_perm)
-        if scope.everything:
-            continue
+        stricter = scope_of(user, restricted_perm)
+        if stricter.everything or (scope.prefixes and all(stricter.covers(p) for p in scope.prefixes)):
+            continue  # the stricter permission holds wherever the user can look: nothing to hide
         rows = getattr(queryset.model, q_method)()
-        queryset = queryset.filter(~rows | scope.q(field))
+        if stricter.is_empty:
+            queryset = queryset.exclude(rows)  # hidden everywhere: a plain anti-join, no OR
+        else:
+            queryset = queryset.filter(~rows | stricter.q(field))
     return queryset
 
 

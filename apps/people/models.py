@@ -217,8 +217,11 @@ class Resident(models.Model):
 
     @classmethod
     def sensitive_q(cls) -> Q:
-        tagged = Resident.special_groups.through.objects.filter(specialgroup__sensitive=True)
-        return Q(pk__in=tagged.values("resident_id"))
+        # EXISTS, so that hiding them is NOT EXISTS: an anti-join the planner runs per row cheaply.
+        tagged = Resident.special_groups.through.objects.filter(
+            resident_id=models.OuterRef("pk"), specialgroup__sensitive=True
+        )
+        return Q(models.Exists(tagged))
 
     @property
     def is_minor(self) -> bool:
