@@ -1865,22 +1865,26 @@ def _adapter(model_field: Any) -> Callable[[Any], Any]:
     kind = model_field.get_internal_type()
     ops = connection.ops
     if kind == "DateTimeField":
-        memo: dict[int, tuple[Any, Any]] = {}
-
-        def adapt_datetime(value: Any) -> Any:
-            # Every new row carries the same `now`: adapt it once, not 300k times.
-            hit = memo.get(id(value))
-            if hit is None or hit[0] is not value:
-                hit = memo[id(value)] = (value, ops.adapt_datetimefield_value(value))
-            return hit[1]
-
-        return adapt_datetime
+        return _same_as_last(ops.adapt_datetimefield_value)
     if kind == "DateField":
         return ops.adapt_datefield_value
     if kind == "JSONField":
         encoder = model_field.encoder
-        return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
+        return _same_as_last(lambda value: None if value is None else ops.adapt_json_value(value, encoder))
     return lambda value: model_field.get_db_prep_save(value, connection)
+
+
+def _same_as_last(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`adapt`, computed once while consecutive rows carry the very same object: the `now` of every
+    new row, the field list shared by every created record's audit entry."""
+    last: list[Any] = [object(), None]
+
+    def adapter(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, adapt(value)
+        return last[1]
+
+    return adapter
 
 
 PASSTHROUGH = frozenset(
@@ -2015,6 +2019,7 @@ class _AuditBatch:
             "message": message[:200],
         }
         self.types: dict[type, ContentType] = {}
+        self.field_lists: dict[tuple[str, ...], list[str]] = {}
         self.records: list[AuditRecord] = []
         self.at = timezone.now()
 
@@ -2035,6 +2040,10 @@ class _AuditBatch:
         after = fast_snapshot(obj)
         if extra:
             after.update(extra)
+        keys = tuple(after)
+        changed = self.field_lists.get(keys)
+        if changed is None:  # every created resident has the same fields: one sorted list for all
+            changed = self.field_lists[keys] = sorted(after)
         self.records.append(
             new_instance(
                 AuditRecord,
@@ -2042,7 +2051,7 @@ class _AuditBatch:
                     "action": ChangeAction.CREATE,
                     "before": None,
                     "after": after,
-                    "changed_fields": sorted(after),
+                    "changed_fields": changed,
                     **self._common(obj, scope_code),
                 },
             )
