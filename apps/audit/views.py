@@ -178,6 +178,7 @@ class _Fields:
     foreign keys by the related object's name, choices by their label."""
 
     def __init__(self, model_cls: type[models.Model]) -> None:
+        self.model_cls = model_cls
         self.fields: dict[str, Any] = {f.attname: f for f in model_cls._meta.concrete_fields}
         self.position = {name: i for i, name in enumerate(self.fields)}
         self._names: dict[tuple[Any, Any], str] = {}
@@ -187,9 +188,18 @@ class _Fields:
 
     def label(self, attname: str) -> str:
         field = self.fields.get(attname)
-        return str(field.verbose_name) if field is not None else attname
+        if field is not None:
+            return str(field.verbose_name)
+        # Values a model adds to its snapshot (audit_extra) name their labels in audit_labels.
+        return str(getattr(self.model_cls, "audit_labels", {}).get(attname, attname))
 
     def value(self, attname: str, raw: Any) -> str:
+        # A model may render its own structured values (typed facts, tag lists) for people.
+        custom = getattr(self.model_cls, "audit_display", None)
+        if custom is not None and raw not in (None, ""):
+            shown = custom(attname, raw)
+            if shown is not None:
+                return str(shown)
         field = self.fields.get(attname)
         if field is None or raw is None or raw == "":
             return _display(raw)

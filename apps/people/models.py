@@ -144,6 +144,19 @@ class Household(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.address}"
 
+    @classmethod
+    def audit_display(cls, attname: str, raw: Any) -> str | None:
+        """The facts as "label：value" for the history page (keys alone mean nothing to a cadre)."""
+        if attname != "facts" or not isinstance(raw, dict):
+            return None
+        labels = dict(FactDefinition.objects.filter(key__in=list(raw)).values_list("key", "label"))
+        parts = []
+        for key, value in raw.items():
+            shown = "、".join(map(str, value)) if isinstance(value, list) else value
+            shown = {True: "是", False: "否"}.get(shown, shown) if isinstance(shown, bool) else shown
+            parts.append(f"{labels.get(key, key)}：{shown}")
+        return "；".join(parts) or "—"
+
     @property
     def scope_value(self) -> str:
         return self.unit.code
@@ -247,6 +260,15 @@ class Resident(models.Model):
         if not self.phone_tail:
             return ""
         return crypto.mask_phone(self.phone_prefix + "0000" + self.phone_tail)
+
+    audit_labels = {"id_number": "身份证号", "phone": "手机号", "special_groups": "特殊群体"}
+
+    @classmethod
+    def audit_display(cls, attname: str, raw: Any) -> str | None:
+        if attname == "special_groups" and isinstance(raw, list):
+            names = dict(SpecialGroup.objects.filter(code__in=raw).values_list("code", "name"))
+            return "、".join(names.get(code, code) for code in raw) or "—"
+        return None
 
     def audit_extra(self) -> dict[str, Any]:
         """What the audit trail shows for the encrypted fields: masked values only."""

@@ -152,3 +152,14 @@ def test_edit_outside_scope_is_refused(tiny_county, household, make_staff) -> No
     other_cadre = make_staff(Role.VILLAGE_CADRE, tiny_county["v21"])
     with pytest.raises(PermissionDenied):
         services.household_update(actor=other_cadre, household=household, address="x")
+
+
+def test_history_page_shows_fact_labels_and_group_names(household, cadre, client) -> None:
+    resident = services.resident_create(actor=cadre, household=household, name="张建国")
+    services.household_update(actor=cadre, household=household, facts={"house_storeys": "3"})
+    services.resident_update(actor=cadre, resident=resident, special_groups=["dibao", "disabled"])
+    client.force_login(cadre)
+    page = client.get(f"/audit/history/people/household/{household.pk}/").content.decode()
+    assert "房屋层数：3" in page and "house_storeys" not in page
+    page = client.get(f"/audit/history/people/resident/{resident.pk}/").content.decode()
+    assert "特殊群体" in page and "低保户、残疾人" in page
