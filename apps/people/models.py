@@ -267,7 +267,7 @@ class Resident(models.Model):
     def audit_display(cls, attname: str, raw: Any) -> str | None:
         if attname == "special_groups" and isinstance(raw, list):
             names = dict(SpecialGroup.objects.filter(code__in=raw).values_list("code", "name"))
-            return "、".join(names.get(code, code) for code in raw) or "—"
+            return "、".join(str(names.get(code, code)) for code in raw) or "—"
         return None
 
     def audit_extra(self) -> dict[str, Any]:
