@@ -151,10 +151,8 @@ def restrict(queryset: QuerySet[M], user: Any, perm: Perm) -> QuerySet[M]:
         if stricter.everything or (scope.prefixes and all(stricter.covers(p) for p in scope.prefixes)):
             continue  # the stricter permission holds wherever the user can look: nothing to hide
         rows = getattr(queryset.model, q_method)()
-        if stricter.is_empty:
-            queryset = queryset.exclude(rows)  # hidden everywhere: a plain anti-join, no OR
-        else:
-            queryset = queryset.filter(~rows | stricter.q(field))
+        # Held nowhere: a plain anti-join with no OR, which the planner runs cheaply per row.
+        queryset = queryset.exclude(rows) if stricter.is_empty else queryset.filter(~rows | stricter.q(field))
     return queryset
 
 

@@ -637,7 +637,9 @@ def test_upload_form_shows_refusals(tiny_county, cadre, client) -> None:
 
 
 def test_new_rows_never_reuse_the_id_of_a_deleted_resident(tiny_county, cadre) -> None:
-    household = services.household_create(actor=cadre, unit=tiny_county["v11"], number="900", address="九百号")
+    household = services.household_create(
+        actor=cadre, unit=tiny_county["v11"], number="900", address="九百号"
+    )
     gone = services.resident_create(actor=cadre, household=household, name="已删除")
     Resident.objects.filter(pk=gone.pk).delete()
     run(cadre, tiny_county["v11"], csv_bytes([HEADER, *GOOD_ROWS]))
