@@ -18,8 +18,9 @@
 3. Baseline, in its own fresh database: a bare `Resident.objects.bulk_create` of the same number
    of rows with precomputed values (no reading, validation or encryption; households created
    untimed first). The report gives import time / baseline time.
-Optionally (`--openpyxl-read`) the time openpyxl's read-only reader takes just to iterate the
-cells of `people.xlsx`, the reason the importer parses the sheet XML itself.
+Optionally (`--openpyxl-read`, or `--readers-only` without any import) the time openpyxl's
+read-only reader takes just to iterate the cells of each .xlsx, against the importer's own reader:
+the reason the importer parses the sheet XML itself.
 
     .venv/bin/python bench/people_import.py                       # SQLite, csv + xlsx, ~4 min
     .venv/bin/python bench/people_import.py --postgres postgres://root:root@127.0.0.1:5432/postgres
@@ -385,6 +386,9 @@ def main() -> None:
         "--openpyxl-xlsx", action="store_true", help="also write and import an openpyxl-written xlsx"
     )
     parser.add_argument("--openpyxl-read", action="store_true", help="also time openpyxl's read-only reader")
+    parser.add_argument(
+        "--readers-only", action="store_true", help="only generate the files and time the two .xlsx readers"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--households", type=int, help=argparse.SUPPRESS)
@@ -430,7 +434,7 @@ def main() -> None:
         print("  files: " + ", ".join(f"{name} {size:.1f} MiB" for name, size in sorted(sizes.items())))
         files = {"csv": "people.csv", "xlsx": "people.xlsx", "openpyxl-xlsx": "people-openpyxl.xlsx"}
         timings: dict[str, float] = {}
-        for fmt in formats:
+        for fmt in [] if args.readers_only else formats:
             result = _child(["--worker", "import", "--path", str(workdir / files[fmt])], args.postgres)
             first, again = result["first"], result["again"]
             timings[fmt] = first["seconds"]
@@ -455,23 +459,27 @@ def main() -> None:
                 f"households created {again['households_created']}"
             )
         print(f"# load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        baseline = _child(
-            ["--worker", "baseline", "--residents", str(args.residents), "--households", str(households)],
-            args.postgres,
-        )
-        print(
-            f"baseline: bare bulk_create of {baseline['residents']} Resident rows "
-            f"in {baseline['seconds']:.1f} s"
-        )
-        for fmt, seconds in timings.items():
-            print(f"  ratio import {fmt} / baseline: {seconds / baseline['seconds']:.1f}×")
-        if args.openpyxl_read:
-            read = _child(["--worker", "openpyxl", "--path", str(workdir / "people.xlsx")], None)
-            print(
-                f"openpyxl read-only, people.xlsx: open {read['open']:.1f} s, all {read['cells']} cells "
-                f"{read['seconds']:.1f} s; the importer's reader: {read['fast_rows']} rows "
-                f"in {read['fast_seconds']:.1f} s"
+        if not args.readers_only:
+            baseline = _child(
+                ["--worker", "baseline", "--residents", str(args.residents), "--households", str(households)],
+                args.postgres,
             )
+            print(
+                f"baseline: bare bulk_create of {baseline['residents']} Resident rows "
+                f"in {baseline['seconds']:.1f} s"
+            )
+            for fmt, seconds in timings.items():
+                print(f"  ratio import {fmt} / baseline: {seconds / baseline['seconds']:.1f}×")
+        if args.openpyxl_read or args.readers_only:
+            for name in ("people.xlsx", "people-openpyxl.xlsx"):
+                if not (workdir / name).exists():
+                    continue
+                read = _child(["--worker", "openpyxl", "--path", str(workdir / name)], None)
+                print(
+                    f"openpyxl read-only, {name}: open {read['open']:.1f} s, all {read['cells']} cells "
+                    f"{read['seconds']:.1f} s; the importer's reader: {read['fast_rows']} rows "
+                    f"in {read['fast_seconds']:.1f} s"
+                )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

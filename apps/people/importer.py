@@ -18,10 +18,11 @@ The run has three passes, so that nothing is half-written:
      IMPORT_FINISHED event. ALL_OR_NOTHING skips the third pass when any row has a problem.
 
 .xlsx files are read by a streaming parser of the sheet XML (below). openpyxl's read-only reader
-is correct but spends ~20–40 µs per cell in Python without lxml (measured: 100k rows × 25
-columns took 24 s with shared strings and 46 s with inline strings before any checking), which
-alone would eat the 60-second budget for 100k residents; the parser here takes 3–5 s for the
-same files. openpyxl still reads any workbook whose structure the fast path does not recognise.
+is correct but slow without lxml: for the benchmark's 100k rows × 19 columns it needs 11.6 s
+(Excel-style shared strings) and 22.8 s (inline strings, as openpyxl itself writes) just to hand
+over the cells, against 6.6 s and 8.6 s here (bench/people_import.py --readers-only; with 25
+full columns openpyxl took 46 s). openpyxl still reads any workbook whose structure the fast path
+does not recognise.
 """
 
 from __future__ import annotations
