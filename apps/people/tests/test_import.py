@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from typing import Any
 
 import openpyxl
@@ -647,3 +648,55 @@ def test_new_rows_never_reuse_the_id_of_a_deleted_resident(tiny_county, cadre) -
     # The ids allocated ahead are in the database's own counter afterwards.
     later = services.resident_create(actor=cadre, household=household, name="后来者")
     assert later.pk > max(Resident.objects.exclude(pk=later.pk).values_list("pk", flat=True))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_upload_and_live_progress_in_a_phone_browser(
+    live_server, phone_page, tiny_county, make_staff
+) -> None:
+    """Headless Chromium at 390×844 under the CSP: upload a GBK CSV, see the result and the issue
+    table; then a job that starts while its page is open turns from 排队中 to 已完成 by htmx polling."""
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    make_staff(Role.VILLAGE_CADRE, tiny_county["v11"], username="cadre_ng")
+    page = phone_page
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda err: problems.append(str(err)))
+    shots = Path(__file__).resolve().parents[3] / "var" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "cadre_ng")
+    page.fill("#id_password", "Passw0rd-Test")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}{reverse('people:import_start')}")
+    rows = [HEADER, *GOOD_ROWS, ["坏行", BAD_CHECKSUM, "子", "002", "", "", "", "", "", "", "", "", ""]]
+    page.set_input_files(
+        "#id_file",
+        files=[{"name": "娜姑村.csv", "mimeType": "text/csv", "buffer": csv_bytes(rows, encoding="gbk")}],
+    )
+    page.screenshot(path=str(shots / "people-import-form.png"), full_page=True)
+    page.click("[data-testid=import-form] button[type=submit]")
+    page.wait_for_url(re.compile(r"/people/import/\d+/$"))
+    expect(page.locator("[data-testid=job-status]")).to_have_text("已完成")
+    expect(page.locator("[data-testid=issues]")).to_contain_text("身份证号校验位不正确")
+    expect(page.locator("[data-testid=report-link]")).to_be_visible()
+    assert "GBK" in page.inner_text("[data-testid=job-message]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(shots / "people-import-result.png"), full_page=True)
+
+    cadre = ImportJob.objects.get().created_by
+    pending = importer.import_job_create(
+        actor=cadre, unit=tiny_county["v11"], upload=upload(csv_bytes([HEADER, *GOOD_ROWS]), "再次.csv")
+    )
+    page.goto(f"{live_server.url}{reverse('people:import_detail', args=[pending.pk])}")
+    expect(page.locator("[data-testid=job-status]")).to_have_text("排队中")
+    importer.import_run(pending.pk)  # the worker runs while the page is open
+    expect(page.locator("[data-testid=job-status]")).to_have_text("已完成", timeout=5000)
+    expect(page.locator("[data-testid=job-counts]")).to_contain_text("更新居民")
+    assert problems == []
