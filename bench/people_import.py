@@ -42,11 +42,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -309,25 +306,10 @@ def worker_openpyxl(path: str) -> dict[str, Any]:
     return {"open": opened, "seconds": seconds, "cells": cells, "fast_seconds": fast, "fast_rows": fast_rows}
 
 
-@contextmanager
-def _fresh_postgres(server_url: str | None) -> Iterator[str | None]:
-    """A new, empty PostgreSQL database on the server of `server_url`, dropped afterwards."""
-    if not server_url:
-        yield None
-        return
-    import psycopg
+def _fresh_postgres(server_url: str | None) -> Any:
+    from _scratch import fresh_postgres
 
-    parts = urlsplit(server_url)
-    name = f"jc_bench_people_{os.getpid()}"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return fresh_postgres(server_url, "jc_bench_people")
 
 
 def _child(args: list[str], server_url: str | None) -> dict[str, Any]:

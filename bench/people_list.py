@@ -41,11 +41,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTY = "530326"
@@ -75,28 +72,10 @@ def _setup_django(var_dir: str, database_url: str | None) -> None:
     call_command("migrate", verbosity=0)
 
 
-@contextmanager
-def _fresh_postgres(server_url: str | None) -> Iterator[str | None]:
-    """A new, empty PostgreSQL database on the server of `server_url`, dropped afterwards."""
-    if not server_url:
-        yield None
-        return
-    import psycopg
+def _fresh_postgres(server_url: str | None) -> Any:
+    from _scratch import fresh_postgres
 
-    parts = urlsplit(server_url)
-    name = f"jc_bench_people_list_{os.getpid()}"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return fresh_postgres(server_url, "jc_bench_people_list")
 
 
 class _Rows:
