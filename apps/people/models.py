@@ -230,11 +230,10 @@ class Resident(models.Model):
 
     @classmethod
     def sensitive_q(cls) -> Q:
-        # EXISTS, so that hiding them is NOT EXISTS: an anti-join the planner runs per row cheaply.
-        tagged = Resident.special_groups.through.objects.filter(
-            resident_id=models.OuterRef("pk"), specialgroup__sensitive=True
-        )
-        return Q(models.Exists(tagged))
+        # An uncorrelated IN: PostgreSQL hashes the (small) set of tagged residents once, whatever
+        # its statistics say; a correlated EXISTS was planned as a per-row loop on fresh tables.
+        tagged = Resident.special_groups.through.objects.filter(specialgroup__sensitive=True)
+        return Q(pk__in=tagged.values("resident_id"))
 
     @property
     def is_minor(self) -> bool:

@@ -76,7 +76,7 @@ def test_resident_logs_in_with_an_sms_code_on_a_phone(live_server, phone_page, o
     page.wait_for_selector("[data-testid=code-status]")
     assert "验证码已通过短信发送" in page.inner_text("[data-testid=code-status]")
     page.click("text=获取验证码")
-    page.wait_for_function("document.querySelector('[data-testid=code-status]').innerText.includes('秒后')")
+    page.locator("[data-testid=code-status]", has_text="秒后").wait_for()
     page.screenshot(path=str(SHOTS / "phone-login.png"), full_page=True)
     code = re.search(r"验证码 (\d{6})", outbox[-1].text).group(1)
     page.fill("#id_code", code)
