@@ -14,13 +14,8 @@ from apps.accounts.choices import Role
 from apps.accounts.models import RoleAssignment
 from apps.core.errors import Conflict
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL row locks (DATABASE_URL=postgres://…)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+# `postgres`: skipped on SQLite by the shared hook in conftest.py, with its reason.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 8
 
