@@ -10,6 +10,11 @@ urlpatterns = [
     path("territory/", include("apps.territory.urls")),
     path("audit/", include("apps.audit.urls")),
     path("people/", include("apps.people.urls")),
+    path("calendar/", include("apps.workdays.urls")),
+    path("lists/", include("apps.duties.urls")),
+    path("cases/", include("apps.cases.urls")),
+    path("voting/", include("apps.voting.urls")),
+    path("points/", include("apps.points.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
 ]

@@ -12,12 +12,19 @@ class Role(models.TextChoices):
     GRIDDER = "gridder", "网格员"
     SUPERVISOR = "supervisor", "村务监督委员会成员"
     AUDITOR = "auditor", "审计员"
+    OPERATOR = "operator", "12345热线接线员"
+    POINTS_KEEPER = "points_keeper", "积分管理员"
+    SHOPKEEPER = "shopkeeper", "积分超市管理员"
 
 
 class UserKind(models.TextChoices):
     STAFF = "staff", "工作人员"
     RESIDENT = "resident", "居民"
 
+
+# Roles whose permissions hold only for the rows their organisation is party to (a department
+# handler sees the cases sent to the department, not every case in its service area).
+ORG_BOUND_ROLES = frozenset({Role.DEPARTMENT_HANDLER})
 
 # Roles that must pass a TOTP second factor before they may act.
 ADMIN_ROLES = frozenset({Role.COUNTY_ADMIN})

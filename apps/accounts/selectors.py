@@ -50,7 +50,7 @@ def grantable_roles(user: Any, unit_code: str | None = None) -> list[str]:
     if user.is_superuser:
         return list(Role.values)
     allowed: set[str] = set()
-    for held, code in access._role_rows(user):
+    for held, code, _org in access._role_rows(user):
         if Perm.ACCOUNTS_MANAGE not in ROLE_PERMS.get(held, frozenset()):
             continue
         if unit_code is None or unit_code.startswith(code):

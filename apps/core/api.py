@@ -210,13 +210,23 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _register_routers() -> None:
     from apps.accounts.api import router as accounts_router
     from apps.audit.api import router as audit_router
+    from apps.cases.api import router as cases_router
+    from apps.duties.api import router as duties_router
     from apps.people.api import router as people_router
+    from apps.points.api import router as points_router
     from apps.territory.api import router as territory_router
+    from apps.voting.api import router as voting_router
+    from apps.workdays.api import router as workdays_router
 
     api.add_router("/accounts/", accounts_router)
     api.add_router("/territory/", territory_router)
     api.add_router("/audit/", audit_router)
     api.add_router("/people/", people_router)
+    api.add_router("/calendar/", workdays_router)
+    api.add_router("/lists/", duties_router)
+    api.add_router("/cases/", cases_router)
+    api.add_router("/voting/", voting_router)
+    api.add_router("/points/", points_router)
 
 
 _register_routers()

@@ -199,6 +199,16 @@ class Resident(models.Model):
         "状态", max_length=12, choices=ResidentStatus.choices, default=ResidentStatus.ACTIVE
     )
     notes = models.CharField("备注", max_length=200, blank=True)
+    # The resident's own login (phone + SMS code), when they have one: who "I" am on the
+    # resident pages (my cases, my points, my ballots).
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="居民账号",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resident_record",
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -16,6 +16,7 @@ from apps.territory.models import Grid, Unit
 from apps.territory.paths import subtree_q
 
 from . import idnumber
+from .choices import ResidentStatus
 from .models import FactDefinition, Household, ImportJob, PatrolVisit, Resident, SpecialGroup
 
 TAIL_RE = re.compile(r"^\d{3}[\dXx]$")
@@ -216,3 +217,22 @@ def unit_for(user: Any, code: str, perm: Perm = Perm.PEOPLE_VIEW) -> Unit:
 def grid_for(user: Any, code: str, perm: Perm = Perm.PEOPLE_VIEW) -> Grid:
     """A grid by code for a filter or a write: 404 when unknown, 403 outside the user's `perm`."""
     return access.get_for(user, perm, Grid.objects.select_related("unit"), code=code)
+
+
+def resident_of(user: Any) -> Resident | None:
+    """The resident record a resident's login belongs to (None for staff or an unlinked phone).
+
+    Linked explicitly (Resident.account) or, failing that, by the login's phone number matching
+    exactly one active resident's phone hash (ambiguous phones stay unlinked until staff link them).
+    """
+    if user is None or not user.is_authenticated:
+        return None
+    linked = Resident.objects.select_related("household__unit").filter(account_id=user.pk).first()
+    if linked is not None or not getattr(user, "phone", None):
+        return linked
+    matches = list(
+        Resident.objects.select_related("household__unit").filter(
+            phone_hash=crypto.lookup_hash(user.phone), status=ResidentStatus.ACTIVE, account__isnull=True
+        )[:2]
+    )
+    return matches[0] if len(matches) == 1 else None

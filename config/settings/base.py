@@ -53,6 +53,11 @@ INSTALLED_APPS = [
     "apps.territory",
     "apps.accounts",
     "apps.people",
+    "apps.workdays",
+    "apps.duties",
+    "apps.cases",
+    "apps.voting",
+    "apps.points",
     "apps.demo",
 ]
 

@@ -1,0 +1,3 @@
+"""Data of the 工作日历 module."""
+
+from django.db import models  # noqa: F401
