@@ -8,7 +8,8 @@ a new view cannot slip past the chokepoint unnoticed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
+import pathlib
 from typing import Any
 
 import pytest
@@ -17,30 +18,28 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from apps.accounts.choices import Role, UserKind
 
+from .matrix_support import (
+    ADMIN,
+    AUDITOR,
+    CADRE,
+    COUNTY_WIDE,
+    EVERYONE,
+    GRIDDER,
+    HANDLER,
+    KEEPER,
+    LEADER,
+    NOROLE,
+    OFFICER,
+    OPERATOR,
+    RESIDENT,
+    SHOPKEEPER,
+    STAFF_ROLES,
+    SUPERVISOR,
+    Case,
+    case,
+)
+
 pytestmark = pytest.mark.django_db
-
-ADMIN, LEADER, OFFICER, HANDLER = "county_admin", "leader", "township_officer", "department_handler"
-CADRE, GRIDDER, SUPERVISOR, AUDITOR = "village_cadre", "gridder", "supervisor", "auditor"
-NOROLE, RESIDENT = "no_role", "resident"
-STAFF_ROLES = [ADMIN, LEADER, OFFICER, HANDLER, CADRE, GRIDDER, SUPERVISOR, AUDITOR]
-EVERYONE = [*STAFF_ROLES, NOROLE, RESIDENT]
-# Whose territory covers 迤车镇 (the township next door): the county-wide roles.
-COUNTY_WIDE = {ADMIN, LEADER, HANDLER}
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str  # the URL name (pages) or "METHOD path" (API)
-    url: str
-    allowed: frozenset[str]
-    method: str = "get"
-    data: dict[str, Any] = field(default_factory=dict)
-    api: bool = False
-
-
-def case(name: str, url: str, allowed: set[str] | list[str], **kw: Any) -> Case:
-    return Case(name=name, url=url, allowed=frozenset(allowed), **kw)
-
 
 TRIANGLE = '{"type":"Polygon","coordinates":[[[103.1,26.1],[103.2,26.1],[103.2,26.2],[103.1,26.1]]]}'
 VIEW_ALL = set(STAFF_ROLES)
@@ -48,7 +47,7 @@ HISTORY = {ADMIN, LEADER, OFFICER, CADRE, SUPERVISOR, AUDITOR}
 ACCOUNTS_VIEW = {ADMIN, LEADER, OFFICER, CADRE, AUDITOR}
 MANAGE = {ADMIN, OFFICER}
 ASSIGN = {ADMIN, OFFICER, CADRE}
-PEOPLE_VIEW = {ADMIN, LEADER, OFFICER, CADRE, GRIDDER, SUPERVISOR, AUDITOR}
+PEOPLE_VIEW = {ADMIN, LEADER, OFFICER, CADRE, GRIDDER, SUPERVISOR, AUDITOR, KEEPER, SHOPKEEPER}
 KEEPERS = {ADMIN, OFFICER, CADRE, GRIDDER}
 IMPORTERS = {ADMIN, OFFICER, CADRE}  # import and export spreadsheets
 
@@ -63,7 +62,7 @@ PAGES = [
     case(
         "territory:unit_children",
         "/territory/units/530326102/children/",
-        {ADMIN, LEADER, OFFICER, HANDLER, AUDITOR},
+        {ADMIN, LEADER, OFFICER, HANDLER, AUDITOR, OPERATOR},
     ),
     case("territory:unit_children", "/territory/units/530326103/children/", COUNTY_WIDE),
     case("territory:grid_list", "/territory/grids/", VIEW_ALL),
@@ -395,6 +394,21 @@ PUBLIC_PAGES = {
 }
 
 
+def _module_matrices() -> list[Any]:
+    """Each module's own rows: apps/<module>/tests/matrix.py (see matrix_support)."""
+    apps_dir = pathlib.Path(__file__).resolve().parents[2]
+    found = sorted(apps_dir.glob("*/tests/matrix.py"))
+    return [importlib.import_module(f"apps.{path.parent.parent.name}.tests.matrix") for path in found]
+
+
+MODULE_MATRICES = _module_matrices()
+for _module in MODULE_MATRICES:
+    PAGES += getattr(_module, "PAGES", [])
+    API += getattr(_module, "API", [])
+    PUBLIC_PAGES |= getattr(_module, "PUBLIC_PAGES", set())
+    API_COVERED_ELSEWHERE |= getattr(_module, "API_COVERED_ELSEWHERE", set())
+
+
 @pytest.fixture
 def world(tiny_county: dict[str, Any], make_staff: Any) -> dict[str, Any]:
     from apps.accounts.models import RoleAssignment, User
@@ -409,6 +423,9 @@ def world(tiny_county: dict[str, Any], make_staff: Any) -> dict[str, Any]:
         GRIDDER: make_staff(Role.GRIDDER, grid=t["g11"], username="gridder"),
         SUPERVISOR: make_staff(Role.SUPERVISOR, t["v11"]),
         AUDITOR: make_staff(Role.AUDITOR, t["t1"]),
+        OPERATOR: make_staff(Role.OPERATOR, t["county"]),
+        KEEPER: make_staff(Role.POINTS_KEEPER, t["v11"]),
+        SHOPKEEPER: make_staff(Role.SHOPKEEPER, t["v11"]),
         NOROLE: make_staff(None),
         RESIDENT: User.objects.create_user("resident", None, kind=UserKind.RESIDENT, phone="13800000001"),
     }
@@ -421,6 +438,9 @@ def world(tiny_county: dict[str, Any], make_staff: Any) -> dict[str, Any]:
         "gridder_yc": gridder_yc.pk,
         "gridder_role": RoleAssignment.objects.get(user=users[GRIDDER]).pk,
     }
+    for module in MODULE_MATRICES:
+        if hasattr(module, "records"):
+            ids.update(module.records(t, users))
     return {"users": users, "ids": ids}
 
 
