@@ -19,8 +19,11 @@ The boundaries are synthetic demo geometry (see `layout`), never real village bo
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
+import importlib
+import importlib.util
 import random
 import time
 from collections import Counter
@@ -38,6 +41,7 @@ from apps.accounts import services as account_services
 from apps.accounts.choices import Role, UserKind
 from apps.accounts.models import RoleAssignment, User
 from apps.audit.services import record_event
+from apps.people import services as people_services
 from apps.people.models import Household, Resident
 from apps.territory import services as territory_services
 from apps.territory.choices import Level, OrgKind, UnitKind
@@ -174,6 +178,29 @@ def _plan(
                 )
             t_grid.households += sum(households)
     return plan
+
+
+# Modules with demo data of their own, loaded in this order (each apps/demo/<name>.py has load(ctx)).
+MODULE_DEMOS = ("workdays", "duties", "cases", "voting", "points")
+
+
+@dataclass
+class DemoContext:
+    """What a module's demo loader gets: the county as loaded so far and the loader's helpers
+    (`loader.user(...)`, `loader.role(...)`, `loader.login(...)` create demo logins idempotently)."""
+
+    loader: _Loader
+    county: Unit
+    townships: list[Unit]
+    villages: dict[int, list[Unit]]  # township pk -> its villages
+    home: Unit  # the demo township (the named logins work here)
+    demo_village: Unit  # the village of the named cadre, gridder, supervisor and resident
+    departments: dict[str, Organisation]
+    admin: User
+    names: Any  # NameGenerator: names() -> a plausible Chinese name
+    rng: random.Random
+    today: datetime.date
+    lite: bool
 
 
 class _Loader:
@@ -349,6 +376,18 @@ class _Loader:
         self.role(auditor, Role.AUDITOR, county)
         self.login("审计员", auditor, county.display_name)
 
+        operator = self.user("operator", names(), f"{county.name}12345热线接线员")
+        self.role(operator, Role.OPERATOR, county)
+        self.login("12345热线接线员", operator, county.display_name)
+
+        keeper = self.user("keeper", names(), f"{demo_village.display_name}积分管理员")
+        self.role(keeper, Role.POINTS_KEEPER, demo_village)
+        self.login("积分管理员", keeper, f"{home.display_name}{demo_village.display_name}")
+
+        shopkeeper = self.user("shopkeeper", names(), f"{demo_village.display_name}积分超市管理员")
+        self.role(shopkeeper, Role.SHOPKEEPER, demo_village)
+        self.login("积分超市管理员", shopkeeper, f"{home.display_name}{demo_village.display_name}")
+
         resident = self.user("resident", names(), "", kind=UserKind.RESIDENT, phone=DEMO_PHONE)
         self.login("居民", resident, f"{home.display_name}{supervised.display_name}")
 
@@ -368,6 +407,34 @@ class _Loader:
         self.created["households"] += people.households_created
         self.created["residents"] += people.residents_created
         in_county = Household.objects.filter(unit__code__startswith=county.code)
+
+        # The demo resident's login is a villager of the demo village.
+        me = Resident.objects.filter(household__unit=demo_village, status="active", relation="head").first()
+        if me is not None and not Resident.objects.filter(account=resident).exists():
+            people_services.resident_link_account(actor=None, resident=me, account=resident)
+
+        # Later modules add their demo data in apps/demo/<module>.py: load(ctx) -> counts created.
+        ctx = DemoContext(
+            loader=self,
+            county=county,
+            townships=townships,
+            villages=villages,
+            home=home,
+            demo_village=demo_village,
+            departments=departments,
+            admin=admin,
+            names=names,
+            rng=random.Random(self.rng.getrandbits(64)),
+            today=timezone.localdate(),
+            lite=self.lite,
+        )
+        for module in MODULE_DEMOS:
+            if importlib.util.find_spec(f"apps.demo.{module}") is None:
+                continue
+            counts = importlib.import_module(f"apps.demo.{module}").load(ctx)
+            self.created.update(counts)
+        if self.new_user_ids:
+            User.objects.filter(pk__in=self.new_user_ids).update(password=make_password(DEMO_PASSWORD))
 
         return DemoResult(
             county=county,

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from apps.accounts import access
+from apps.accounts.choices import UserKind
 from apps.accounts.models import User
 from apps.accounts.permissions import Perm
 from apps.audit.services import audit_create, audit_update, record_event, snapshot
@@ -568,3 +569,22 @@ def special_group_save(
         audit_update(actor=actor, obj=group, before=before)
     record_event(actor=actor, event_type=events.CONFIG_CHANGED, obj=group, data={"group": code})
     return group
+
+
+@transaction.atomic
+def resident_link_account(*, actor: User | None, resident: Resident, account: User | None) -> Resident:
+    """Tie a resident record to the resident's own login (or untie it with account=None).
+
+    actor=None only for the demo loader and management commands (no request, no user)."""
+    resident = Resident.objects.select_for_update().select_related("household__unit").get(pk=resident.pk)
+    if actor is not None:
+        access.require(actor, Perm.PEOPLE_EDIT, resident.household.unit.code)
+    if account is not None and account.kind != UserKind.RESIDENT:
+        raise ValidationFailed("只能关联居民账号。", code="not_a_resident_account")
+    if account is not None and Resident.objects.filter(account=account).exclude(pk=resident.pk).exists():
+        raise Conflict("该账号已关联其他居民。", code="account_already_linked")
+    before = snapshot(resident)
+    resident.account = account
+    resident.save(update_fields=["account", "updated_at"])
+    audit_update(actor=actor, obj=resident, before=before)
+    return resident
