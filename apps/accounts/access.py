@@ -218,6 +218,23 @@ def obj_allowed(user: Any, perm: Perm, obj: Any) -> bool:
     return any(org in party and obj.scope_value.startswith(code) for code, org in scope.org_grants)
 
 
+def acts_for_unit(user: Any, perm: Perm, code: str) -> bool:
+    """Whether `user` may act with `perm` for the territorial body with this unit code (a township
+    or village holding a case): plain grants only, an organisation-bound role never acts for a unit."""
+    return split_scope_of(user, perm).covers(code)
+
+
+def acts_for_org(user: Any, perm: Perm, org: Any) -> bool:
+    """Whether `user` may act with `perm` for an organisation: its own members (org-bound grants) or
+    holders of the permission over the organisation's whole service area (a county admin)."""
+    scope = split_scope_of(user, perm)
+    if scope.covers(org.service_area.code):
+        return True
+    return any(
+        org_id == org.pk and org.service_area.code.startswith(code) for code, org_id in scope.org_grants
+    )
+
+
 def require_obj(user: Any, perm: Perm, obj: Any) -> None:
     if not obj_allowed(user, perm, obj):
         raise PermissionDenied(denied_message(perm), code="forbidden", extra={"permission": str(perm)})

@@ -371,6 +371,9 @@ class CasePhoto(models.Model):
         verbose_name_plural = "诉求照片"
         ordering = ["uploaded_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} 照片 {self.pk}"
+
 
 class Extension(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="extensions")
@@ -395,6 +398,9 @@ class Extension(models.Model):
             ),
             models.CheckConstraint(condition=Q(days__gte=1, days__lte=30), name="extension_days_range"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 延期 {self.days} 天（{self.get_status_display()}）"
 
 
 class Whistle(models.Model):
@@ -427,6 +433,9 @@ class Whistle(models.Model):
                 fields=["case", "organisation"], condition=~Q(status="done"), name="whistle_one_open_per_org"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 吹哨 {self.organisation_id}"
 
     @property
     def signed_on_time(self) -> bool | None:
@@ -461,3 +470,6 @@ class Notice(models.Model):
                 name="notice_one_warning_each",
             ),
         ]
+
+    def __str__(self) -> str:
+        return self.text
