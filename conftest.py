@@ -218,3 +218,25 @@ def _default_people_configuration(request: Any) -> None:
 
     if not FactDefinition.objects.exists() or not SpecialGroup.objects.exists():
         seed_configuration()
+
+
+@pytest.fixture(autouse=True)
+def _working_calendar(request: Any) -> Any:
+    """The working calendar lives in the process and the cache; a test starts without a loaded
+    copy. A transactional test empties the tables the data migration seeded (holidays from
+    chinese-calendar); a database test puts them back first, so deadlines see the real holidays."""
+    from apps.workdays import calendar
+
+    calendar.invalidate()
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+    if marker is not None or transactional or "db" in names:
+        request.getfixturevalue("transactional_db" if transactional else "db")
+        from apps.workdays.models import CalendarDay, CalendarYear
+        from apps.workdays.seeding import seed
+
+        if not CalendarYear.objects.exists():
+            seed(CalendarDay, CalendarYear)
+    yield
+    calendar.invalidate()
