@@ -1,3 +1,25 @@
 """Business event types of the 阳光票决 module."""
 
-from apps.audit.events import register  # noqa: F401
+from apps.audit.events import register
+
+MEMBER_ADDED = register("voting.member_added", "增补村级议事机构成员")
+MEMBER_ENDED = register("voting.member_ended", "成员任期结束")
+POLICY_SAVED = register("voting.policy_saved", "修改票决规则")
+SUGGESTION_SUBMITTED = register("voting.suggestion_submitted", "提交议事建议")
+MOTION_SUGGESTED = register("voting.motion_suggested", "登记票决事项（建议）")
+MOTION_PROPOSED = register("voting.motion_proposed", "村党支部提议")
+MOTION_CONSULTED = register("voting.motion_consulted", "村务联席会议商议")
+MOTION_APPROVED = register("voting.motion_approved", "乡镇审议备案")
+MOTION_RETURNED = register("voting.motion_returned", "乡镇退回事项")
+VOTE_OPENED = register("voting.vote_opened", "召开票决会议")
+ATTENDANCE_RECORDED = register("voting.attendance_recorded", "票决会议签到")
+BALLOT_CAST = register("voting.ballot_cast", "投票")
+VERIFY_FAILED = register("voting.verify_failed", "云票决身份核验失败")
+VOTE_CLOSED = register("voting.vote_closed", "结束票决并计票")
+RESULT_PUBLISHED = register("voting.result_published", "公开表决结果")
+IMPLEMENTATION_REPORTED = register("voting.implementation_reported", "报告实施情况")
+MOTION_COMPLETED = register("voting.motion_completed", "事项实施完成")
+MOTION_WITHDRAWN = register("voting.motion_withdrawn", "撤回事项")
+MOTION_RECORDED_DIRECT = register("voting.motion_recorded_direct", "登记未经票决的已实施事项")
+WARNING_RAISED = register("voting.warning_raised", "票决预警")
+WARNING_RESOLVED = register("voting.warning_resolved", "票决预警解除")
