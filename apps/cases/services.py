@@ -1265,3 +1265,64 @@ def category_save(
         audit_update(actor=actor, obj=category, before=before)
     record_event(actor=actor, event_type=events.CATEGORY_SAVED, obj=category, data={"code": category.code})
     return category
+
+
+# --- what the case page offers (checks only, no writes) -------------------------------------------
+
+
+def _passes(check: Any, *args: Any) -> bool:
+    try:
+        check(*args)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def allowed_actions(actor: Any, case: Case) -> set[str]:
+    """The transitions `actor` may attempt on `case` now: the same permission checks the services
+    run, and the state machine's table. The page shows exactly these buttons."""
+    if actor is None or not actor.is_authenticated:
+        return set()
+    out: set[str] = set()
+    status = case.status
+
+    def legal(action: str) -> bool:
+        return status in ALLOWED_FROM.get(action, ())
+
+    dispatcher = _passes(_require_dispatcher, actor, case)
+    placed = access.obj_allowed(actor, Perm.CASE_DISPATCH, case)
+    holder = (case.holder_unit_id or case.holder_org_id) and _passes(_require_holder, actor, case)
+    for action in (Action.ACCEPT, Action.REJECT, Action.MERGE):
+        if legal(action) and placed:
+            out.add(action)
+    for action in (Action.TRIAGE, Action.DISPATCH, Action.CLOSE):
+        if legal(action) and dispatcher:
+            out.add(action)
+    if legal(Action.FOLLOW_UP) and (dispatcher or (case.submitter_id and case.submitter_id == actor.pk)):
+        out.add(Action.FOLLOW_UP)
+    if legal(Action.SPLIT) and (holder if status == Status.HANDLING else dispatcher):
+        out.add(Action.SPLIT)
+    if holder:
+        for action in (
+            Action.SIGN,
+            Action.RETURN,
+            Action.ESCALATE,
+            Action.PROGRESS,
+            Action.REPLY,
+            Action.EXTENSION_REQUEST,
+        ):
+            if legal(action):
+                out.add(action)
+        if legal(Action.WHISTLE) and case.holder_unit_id:
+            out.add(Action.WHISTLE)
+    if legal(Action.URGE) and access.obj_allowed(actor, Perm.CASE_SUPERVISE, case):
+        out.add(Action.URGE)
+    if (
+        legal(Action.OWN)
+        and access.obj_allowed(actor, Perm.CASE_OWN, case)
+        and case.owner_id in (None, actor.pk)
+    ):
+        out.add(Action.OWN)
+    if legal(Action.EXTENSION_DECIDE) and access.has_perm(actor, Perm.CASE_SUPERVISE, _superior_code(case)):
+        out.add(Action.EXTENSION_DECIDE)
+    return out
