@@ -34,12 +34,15 @@ MODULES: list[NavItem] = [
     NavItem("grids", "网格", "territory:grid_list", Perm.TERRITORY_VIEW, "▣"),
     NavItem("people", "人员角色", "accounts:staff_list", Perm.ACCOUNTS_VIEW, "☺"),
     NavItem("audit", "审计日志", "audit:search", Perm.AUDIT_VIEW, "☰"),
+    NavItem("points", "积分制", "points:index", Perm.POINTS_VIEW, "★"),
 ]
 
 
 # Entries on a resident's home page. A resident holds no staff role, so these carry no permission;
 # each page checks the resident's own rights itself.
-RESIDENT_SERVICES: list[NavItem] = []
+RESIDENT_SERVICES: list[NavItem] = [
+    NavItem("my_points", "我的积分", "points:my", None, "★"),
+]
 
 
 def _visible(user: Any, items: list[NavItem]) -> list[dict[str, str]]:
