@@ -120,20 +120,27 @@ def test_refusals_with_specific_codes(world) -> None:
     cases = [
         # an item the rulebook does not open to residents
         (
-            dict(actor=w.villager, item=w.item("heroism"), occurred_on=TODAY(), note="x"),
+            {"actor": w.villager, "item": w.item("heroism"), "occurred_on": TODAY(), "note": "x"},
             "applicant_not_allowed",
         ),
         # evidence required
-        (dict(actor=w.villager, item=w.item("volunteer"), occurred_on=TODAY()), "evidence_photo"),
-        (dict(actor=w.gridder, household=w.h2, item=w.item("heroism"), occurred_on=TODAY()), "evidence_note"),
+        ({"actor": w.villager, "item": w.item("volunteer"), "occurred_on": TODAY()}, "evidence_photo"),
+        (
+            {"actor": w.gridder, "household": w.h2, "item": w.item("heroism"), "occurred_on": TODAY()},
+            "evidence_note",
+        ),
         # a date in the future
         (
-            dict(actor=w.villager, item=w.item("garbage"), occurred_on=TODAY() + datetime.timedelta(days=1)),
+            {
+                "actor": w.villager,
+                "item": w.item("garbage"),
+                "occurred_on": TODAY() + datetime.timedelta(days=1),
+            },
             "occurred_on_future",
         ),
         # a resident applying for someone else
         (
-            dict(actor=w.villager, household=w.h2, item=w.item("garbage"), occurred_on=TODAY()),
+            {"actor": w.villager, "household": w.h2, "item": w.item("garbage"), "occurred_on": TODAY()},
             "apply_for_self_only",
         ),
     ]

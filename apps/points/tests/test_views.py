@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def test_staff_pages_render(world, client) -> None:
     w = world
-    store, goods = open_store(w)
+    store, _goods = open_store(w)
     entry = grant(w, w.h1, 40)
     app = services.application_submit(
         actor=w.gridder, household=w.h2, item=w.item("garbage"), occurred_on=timezone.localdate()
@@ -56,7 +56,7 @@ def test_staff_pages_render(world, client) -> None:
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url
-        assert "Content-Security-Policy" in response or True
+        assert True
 
 
 def test_keeper_and_supervisor_sign_from_the_pages(world, client) -> None:
@@ -144,7 +144,7 @@ def test_counter_lookup_and_redeem(world, client) -> None:
 
 def test_resident_preorders_and_cancels(world, client) -> None:
     w = world
-    store, goods = open_store(w, stock=5, price=10)
+    _store, goods = open_store(w, stock=5, price=10)
     grant(w, w.h1, 30)
     client.force_login(w.villager)
     assert b'data-testid="shop-goods"' in client.get("/points/my/shop/").content
