@@ -108,4 +108,17 @@ def home_context(user: Any) -> dict[str, Any]:
         "can_manage_grids": access.has_perm(user, Perm.GRID_MANAGE),
         "can_audit": access.has_perm(user, Perm.AUDIT_VIEW),
         "is_gridder": any(a.role == Role.GRIDDER for a in assignments),
+        "calendar_warnings": _calendar_warnings(user),
     }
+
+
+def _calendar_warnings(user: Any) -> list[str]:
+    """This (or next) year's holidays not entered: deadlines fall back to Monday–Friday. Shown to
+    those who can enter them (CASE_CONFIGURE) and those whose dispatches it affects."""
+    if not (access.has_perm(user, Perm.CASE_CONFIGURE) or access.has_perm(user, Perm.CASE_DISPATCH)):
+        return []
+    from django.utils import timezone
+
+    from apps.workdays.calendar import calendar_warnings
+
+    return calendar_warnings(timezone.localdate())

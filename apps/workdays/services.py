@@ -118,6 +118,11 @@ def plan_problems(
     return problems
 
 
+def version_of(record: CalendarYear | None) -> str:
+    """What an editor carries to detect a concurrent confirmation: the last confirmation time."""
+    return record.confirmed_at.isoformat() if record is not None else ""
+
+
 @transaction.atomic
 def calendar_year_set(
     *,
@@ -126,8 +131,12 @@ def calendar_year_set(
     holidays: Sequence[HolidayRange],
     makeup_days: Sequence[MakeupDay],
     notes: str = "",
+    expected_version: str | None = None,
 ) -> CalendarYear:
-    """Replace a year's holidays and make-up days with the given schedule and confirm the year."""
+    """Replace a year's holidays and make-up days with the given schedule and confirm the year.
+
+    `expected_version` (the year's `version_of()` when the admin opened the editor, "" for a year
+    not yet entered) refuses the write with Conflict if someone confirmed the year in between."""
     access.require(actor, Perm.CASE_CONFIGURE)
     holidays = [HolidayRange(h.name.strip(), h.start, h.end) for h in holidays]
     makeup_days = [MakeupDay(m.date, m.name.strip()) for m in makeup_days]
@@ -141,6 +150,11 @@ def calendar_year_set(
         raise ValidationFailed(f"说明最多 {MAX_NOTES_LENGTH} 字。", code="notes_too_long")
 
     record = CalendarYear.objects.select_for_update().filter(year=year).first()
+    if expected_version is not None and expected_version != version_of(record):
+        raise Conflict(
+            f"{year} 年的日历在您编辑期间已被他人修改，请重新打开编辑页面核对后再确认。",
+            code="calendar_year_changed",
+        )
     before = snapshot(record) if record is not None else None
     previous_source = record.source if record is not None else ""
     now = timezone.now()

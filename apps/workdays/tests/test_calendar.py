@@ -63,6 +63,16 @@ class TestSeededYears:
         assert calendar.add_working_days(D(2026, 2, 14), -1) == D(2026, 2, 13)
         assert calendar.add_working_days(D(2026, 2, 24), -1) == D(2026, 2, 14)
 
+    def test_every_seeded_day_agrees_with_chinese_calendar(self) -> None:
+        import chinese_calendar
+
+        day, last = D(2004, 1, 1), D(2026, 12, 31)
+        while day <= last:
+            assert calendar.is_workday(day) == chinese_calendar.is_workday(day), day
+            day += datetime.timedelta(days=1)
+        workdays = chinese_calendar.get_workdays(D(2004, 1, 1), last)
+        assert calendar.working_days_between(D(2003, 12, 31), last) == len(workdays)
+
     def test_national_day_2026(self) -> None:
         # 国庆 2026: 1–7 October off, Sunday 20 September and Saturday 10 October worked.
         assert calendar.add_working_days(D(2026, 9, 30), 1) == D(2026, 10, 8)

@@ -166,3 +166,23 @@ def test_migration_seeded_every_covered_year() -> None:
     years = list(CalendarYear.objects.values_list("year", flat=True))
     assert years == list(range(2004, 2027))
     assert CalendarYear.objects.filter(source="chinese_calendar").count() == len(years)
+
+
+def test_a_stale_editor_is_refused(admin: Any) -> None:
+    first = set_2027(admin)
+    version = services.version_of(first)
+    services.calendar_year_set(
+        actor=admin, year=2027, holidays=[NEW_YEAR, SPRING], makeup_days=[], expected_version=version
+    )
+    from apps.core.errors import Conflict
+
+    with pytest.raises(Conflict) as exc:  # opened before the second confirmation
+        services.calendar_year_set(
+            actor=admin, year=2027, holidays=[NEW_YEAR], makeup_days=[], expected_version=version
+        )
+    assert exc.value.code == "calendar_year_changed"
+    assert CalendarDay.objects.filter(date__year=2027).count() == 12
+    with pytest.raises(Conflict):  # the editor of a new year, but the year was entered meanwhile
+        services.calendar_year_set(
+            actor=admin, year=2027, holidays=[NEW_YEAR], makeup_days=[], expected_version=""
+        )
