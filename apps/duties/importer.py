@@ -332,3 +332,104 @@ def clean_rows(
         if not row_errors:
             items.append(item)
     return items, errors
+
+
+# --- the downloadable template ---------------------------------------------------------------------
+
+EXAMPLES: dict[str, list[dict[str, str]]] = {
+    ListKind.DUTY: [
+        {
+            "number": "1",
+            "domain": "基层党建",
+            "matter": "指导村（社区）党组织换届选举",
+            "primary": "乡镇",
+            "post": "党建办主任",
+            "person": "（姓名）",
+            "categories": "",
+        },
+        {
+            "number": "2",
+            "domain": "生态环境",
+            "matter": "农村生活污水治理",
+            "primary": "生态环境局",
+            "post": "水生态股",
+            "person": "（姓名）",
+            "categories": "env-sewage",
+        },
+    ],
+    ListKind.TERRITORIAL: [
+        {
+            "number": "1",
+            "domain": "人居环境",
+            "matter": "农村生活垃圾收集清运",
+            "primary": "乡镇",
+            "supporting": "住房和城乡建设局、村",
+            "categories": "env-garbage、乱堆乱放",
+            "basis": "《农村人居环境整治提升五年行动方案》",
+        },
+        {
+            "number": "2",
+            "domain": "自然资源",
+            "matter": "违法占用耕地建房查处",
+            "primary": "自然资源局",
+            "supporting": "乡镇、村",
+            "categories": "housing-illegal",
+            "basis": "《中华人民共和国土地管理法》",
+        },
+    ],
+    ListKind.ADMISSION: [
+        {"number": "1", "matter": "人居环境整治日常巡查", "basis": "县委办〔2024〕号", "categories": "env"},
+        {
+            "number": "2",
+            "matter": "矛盾纠纷排查化解",
+            "basis": "",
+            "categories": "dispute-neighbour、dispute-family",
+        },
+    ],
+}
+NOTES = [
+    "一行一个事项；第一行（或标题行下方）为表头，列名请勿修改。",
+    "序号：正整数，同一清单内不得重复。",
+    "责任单位/主体责任单位/配合责任单位：填写本县已登记机构的全称（可省略县名，如“自然资源局”），"
+    "或填写“乡镇”“街道”（指事发地所在乡镇）、“村”“社区”（指事发地所在村）。多个单位用“、”分隔。",
+    "对应诉求类别：填写类别代码或名称（见“诉求类别”表），多个用“、”分隔；可留空（该事项不参与派单建议）。",
+    "导入时逐行检查，任何一行有误则整张清单不发布，并列出所有错误所在的行和列。",
+    "发布后即为现行版本并对外公开；再次导入同类清单会生成新版本，旧版本保留备查。",
+]
+
+
+def template_workbook(kind: str, organisations: Iterable[Organisation] = ()) -> bytes:
+    """The .xlsx template for a kind: the header, two example rows, the notes, the category codes
+    and the organisation names the publisher may use."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = ListKind(kind).label
+    keys = COLUMNS[kind]
+    sheet.append([label_of(kind, k) for k in keys])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for example in EXAMPLES[kind]:
+        sheet.append([int(example[k]) if k == "number" else example.get(k, "") for k in keys])
+    widths = {"number": 6, "domain": 12, "matter": 40, "basis": 30, "categories": 24, "supporting": 28}
+    for index, key in enumerate(keys):
+        sheet.column_dimensions[openpyxl.utils.get_column_letter(index + 1)].width = widths.get(key, 18)
+    notes = book.create_sheet("填写说明")
+    for line in NOTES:
+        notes.append([line])
+    notes.column_dimensions["A"].width = 110
+    categories = book.create_sheet("诉求类别")
+    categories.append(["代码", "名称", "上级类别"])
+    for c in Category.objects.filter(is_active=True).select_related("parent").order_by("order", "code"):
+        categories.append([c.code, c.name, c.parent.name if c.parent else ""])
+    orgs = book.create_sheet("责任单位")
+    orgs.append(["机构全称", "机构代码"])
+    for word in ("乡镇", "村"):
+        orgs.append([word, "（层级：事发地所在的乡镇或村）"])
+    for org in organisations:
+        orgs.append([org.name, org.code])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
