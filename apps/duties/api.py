@@ -46,6 +46,7 @@ def _actor(request: HttpRequest) -> Any:
     response={200: list[ListOut], **error_responses(400, 403)},
     summary="本辖区适用的清单（默认仅现行版本）",
 )
+@paginate(PagePagination)
 def list_lists(request: HttpRequest, filters: Query[ListFilterIn]) -> QuerySet[ResponsibilityList]:
     user = _actor(request)
     access.require(user, Perm.TERRITORY_VIEW)
