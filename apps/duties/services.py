@@ -69,11 +69,11 @@ def responsibility_list_publish(
     if not items:
         raise ValidationFailed("清单中没有任何事项，未发布。", code="list_empty")
 
-    # Lock the current version so that two publishers queue; the constraints catch the first
-    # version published twice at once.
-    previous = (
-        ResponsibilityList.objects.select_for_update().filter(kind=kind, unit=unit, is_current=True).first()
-    )
+    # Publishers of the same unit queue on its row, so that two imports at once become two
+    # versions one after the other (the later one current) instead of a lost race; the
+    # constraints stay as the backstop.
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()
+    previous = ResponsibilityList.objects.filter(kind=kind, unit=unit, is_current=True).first()
     last = ResponsibilityList.objects.filter(kind=kind, unit=unit).aggregate(v=Max("version"))["v"] or 0
     now = timezone.now()
     try:
