@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import dashboard, views
 
 app_name = "cases"
 
@@ -23,4 +23,6 @@ urlpatterns = [
     path("owned/", views.owned, name="owned"),
     path("notices/", views.notices, name="notices"),
     path("categories/", views.categories, name="categories"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/data.json", dashboard.dashboard_data, name="dashboard_data"),
 ]
