@@ -193,11 +193,36 @@ def deadline(start: datetime.datetime, working_days: int) -> datetime.datetime:
         raise ValueError("deadline() needs an aware datetime")
     if working_days < 0:
         raise ValueError("working_days must be >= 0")
-    o = start.astimezone(TZ).toordinal()
+    o = _local_ordinal(start)
     if working_days:
         cal = _calendar()
         o = cal.nth(cal.count(o) + working_days)
-    return datetime.datetime.combine(datetime.date.fromordinal(o), END_OF_DAY, tzinfo=TZ)
+    return _end_of(o)
+
+
+# China has kept UTC+8 without daylight saving since 1992: from then on the local date is
+# arithmetic on the timestamp, a third of the cost of astimezone() through zoneinfo.
+_FIXED_OFFSET_FROM = datetime.datetime(1992, 1, 1, tzinfo=datetime.UTC).timestamp()
+_UTC_OFFSET_SECONDS = 8 * 3600
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+_ends: dict[int, datetime.datetime] = {}
+
+
+def _local_ordinal(moment: datetime.datetime) -> int:
+    ts = moment.timestamp()
+    if ts >= _FIXED_OFFSET_FROM:
+        return _EPOCH_ORDINAL + int((ts + _UTC_OFFSET_SECONDS) // 86400)
+    return moment.astimezone(TZ).toordinal()
+
+
+def _end_of(o: int) -> datetime.datetime:
+    """23:59:59.999999 local of the day with ordinal o (datetimes are immutable: shared)."""
+    end = _ends.get(o)
+    if end is None:
+        if len(_ends) > 100_000:  # a bound, never reached by real deadlines (~ a few thousand days)
+            _ends.clear()
+        end = _ends[o] = datetime.datetime.combine(datetime.date.fromordinal(o), END_OF_DAY, tzinfo=TZ)
+    return end
 
 
 def warn_at(deadline: datetime.datetime, working_days_before: int = 1) -> datetime.datetime:

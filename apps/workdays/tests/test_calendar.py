@@ -135,6 +135,13 @@ class TestDeadlineShape:
         # The hour of the start does not matter: 00:01 and 23:59 of one day give one deadline.
         assert calendar.deadline(at(2026, 11, 24, 0, 1), 1) == calendar.deadline(at(2026, 11, 24, 23, 59), 1)
 
+    def test_local_date_before_1992_uses_the_time_zone_rules(self) -> None:
+        # China kept summer time until 1991 (UTC+9): 15:30 UTC on 1 June 1988 was 00:30 on 2 June.
+        start = datetime.datetime(1988, 6, 1, 15, 30, tzinfo=datetime.UTC)
+        assert calendar.deadline(start, 0) == end_of(D(1988, 6, 2))
+        start = datetime.datetime(2000, 6, 1, 15, 30, tzinfo=datetime.UTC)  # 23:30 local, UTC+8
+        assert calendar.deadline(start, 0) == end_of(D(2000, 6, 1))
+
     def test_start_on_a_weekend_counts_from_the_next_workday(self) -> None:
         assert calendar.deadline(at(2026, 11, 21), 1) == end_of(D(2026, 11, 23))  # Saturday -> Monday
 
@@ -291,3 +298,9 @@ def test_working_days_between_counts_the_half_open_interval(entries: dict[int, b
     count = sum(naive_workday(entries, a + datetime.timedelta(days=i)) for i in range(1, (b - a).days + 1))
     assert calendar.working_days_between(a, b) == count
     assert calendar.working_days_between(b, a) == -count
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(datetime.datetime(1900, 1, 1), datetime.datetime(2200, 1, 1), timezones=st.timezones()))
+def test_local_date_shortcut_agrees_with_zoneinfo(moment: Any) -> None:
+    assert calendar._local_ordinal(moment) == moment.astimezone(TZ).toordinal()
