@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "apps.workdays",
     "apps.duties",
     "apps.cases",
+    "apps.open311",
+    "apps.hotline",
     "apps.voting",
     "apps.points",
     "apps.demo",

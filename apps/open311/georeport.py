@@ -1,0 +1,166 @@
+"""GeoReport v2 documents: discovery, services, service definitions and service requests, built
+as plain data for `formats.render`.
+
+What a published request holds (the feed is public, like the cases' public progress page):
+the service, the status (open, or closed when the case is closed, rejected or merged) with the
+status label as status_notes, the body responsible (the holder once dispatched, else the
+responsibility lists' suggestion), the SLA notice, the dates (expected = the reply deadline, else
+the current step's), and the place by its village and township with the village's centre point.
+For requests that came in through this API, the description, address and point the client
+itself sent. Never the submitter's name or phone; digit runs that look like a phone or ID number
+in a description are masked. No media_url: photos would need their metadata stripped first and
+no image library ships with the platform.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from django.conf import settings
+
+from apps.cases.choices import CaseKind, Channel, Status
+from apps.cases.models import Case, Category
+
+from .formats import iso
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+MIME_TYPES = ["text/xml", "application/json"]
+# 7 or more digits in a row, spaces or dashes allowed between them (phones, ID numbers with their
+# final X, bank cards) in published text.
+_LONG_NUMBER = re.compile(r"(?<!\d)\d(?:[ \-]?\d){6,}(?:[Xx](?![A-Za-z]))?")
+
+
+def mask_numbers(text: str) -> str:
+    return _LONG_NUMBER.sub(lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 3), text)
+
+
+def discovery(v2_url: str, key_service: str, changeset: datetime.datetime | None) -> dict[str, Any]:
+    contact = getattr(settings, "OPEN311_CONTACT", "") or f"{settings.PLATFORM_NAME}：请联系县级管理员。"
+    return {
+        "changeset": iso(changeset),
+        "contact": contact,
+        "key_service": key_service,
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": v2_url,
+                "changeset": iso(changeset),
+                "type": "production",
+                "formats": MIME_TYPES,
+            }
+        ],
+    }
+
+
+def service_notice(category: Category) -> str:
+    if category.kind == CaseKind.EMERGENCY or category.reply_days == 0:
+        return "紧急类诉求当日处理。"
+    return f"受理后一般在 {category.reply_days} 个工作日内办理并答复（节假日顺延）。"
+
+
+def _keywords(category: Category) -> str:
+    words = [category.name, CaseKind(category.kind).label]
+    if category.parent_id and category.parent:
+        words.insert(0, category.parent.name)
+    return ", ".join(dict.fromkeys(words))
+
+
+def service(category: Category) -> dict[str, Any]:
+    group = category.parent.name if category.parent_id and category.parent else category.name
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": category.description or f"{category.full_name}（{CaseKind(category.kind).label}）",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": _keywords(category),
+        "group": group,
+    }
+
+
+def service_definition(category: Category) -> dict[str, Any]:
+    # No service asks for extra attributes: the definition has an empty list (the spec's shape).
+    return {"service_code": category.code, "attributes": []}
+
+
+def status_of(case: Case) -> str:
+    return "open" if case.is_open else "closed"
+
+
+def status_notes(case: Case) -> str:
+    if case.status == Status.MERGED and case.merged_into_id and case.merged_into:
+        return f"已与 {case.merged_into.tracking_code} 合并办理。"
+    return str(case.get_status_display())
+
+
+def place_label(case: Case) -> str:
+    """County, township and village names of the case's place (public, as on the progress page)."""
+    names: list[str] = []
+    unit: Any = case.unit
+    while unit is not None and len(names) < 3:
+        names.append(unit.display_name)
+        unit = unit.parent if unit.parent_id else None
+    return "".join(reversed(names))
+
+
+class AgencyNames:
+    """agency_responsible: the holder once dispatched; before that the responsibility lists'
+    suggestion for the category and place (memoised: a feed of 1000 repeats a few pairs)."""
+
+    def __init__(self) -> None:
+        self._suggested: dict[tuple[int, int], str] = {}
+
+    def __call__(self, case: Case) -> str:
+        if case.holder_unit_id or case.holder_org_id:
+            return case.holder_name
+        key = (case.category_id, case.unit_id)
+        if key not in self._suggested:
+            from apps.duties import routing
+
+            suggestion = routing.suggest(case.category, case.unit)
+            primary = suggestion.primary if suggestion is not None else None
+            self._suggested[key] = primary.label if primary is not None else ""
+        return self._suggested[key]
+
+
+def request(case: Case, agency: AgencyNames) -> dict[str, Any]:
+    from_api = case.channel == Channel.API
+    lat: float | None
+    lng: float | None
+    if from_api and case.latitude is not None and case.longitude is not None:
+        lat, lng = case.latitude, case.longitude
+    else:
+        lat, lng = case.unit.latitude, case.unit.longitude
+    address = place_label(case)
+    if from_api and case.address:
+        address = f"{address} {case.address}"
+    return {
+        "service_request_id": case.tracking_code,
+        "status": status_of(case),
+        "status_notes": status_notes(case),
+        "service_name": case.category.name,
+        "service_code": case.category.code,
+        "description": mask_numbers(case.description) if from_api else "",
+        "agency_responsible": agency(case),
+        "service_notice": service_notice(case.category),
+        "requested_datetime": iso(case.submitted_at),
+        "updated_datetime": iso(case.updated_at),
+        "expected_datetime": iso(case.reply_due or case.due_at),
+        "address": mask_numbers(address),
+        "address_id": None,
+        "zipcode": None,
+        "lat": lat,
+        "long": lng,
+        "media_url": None,
+    }
+
+
+def created(case: Case, token: str) -> dict[str, Any]:
+    return {
+        "service_request_id": case.tracking_code,
+        "token": token,
+        "service_notice": service_notice(case.category),
+        "account_id": None,
+    }
