@@ -20,6 +20,7 @@ from apps.core.errors import ValidationFailed
 from apps.core.pagination import PagePagination
 from apps.core.schemas import error_responses
 from apps.people.models import Household, Resident
+from apps.territory.paths import subtree_q
 
 from . import selectors, services
 from .models import Account, Goods, LedgerEntry
@@ -72,32 +73,28 @@ def account_ledger(request: HttpRequest, account_id: int) -> QuerySet[LedgerEntr
 
 
 @router.post(
-    "/awards",
+    "/households/{household_id}/awards",
     response={200: EntryOut, 201: EntryOut, **error_responses(400, 403, 404, 409)},
     summary="记入积分（幂等：同一 idempotency_key 重复提交返回 200 和第一次的记录）",
 )
-def award(request: HttpRequest, payload: AwardIn) -> Status:
+def award(request: HttpRequest, household_id: int, payload: AwardIn) -> Status:
+    """To the household's account, or (villages keeping personal accounts) to `resident_id`, a
+    member of the household."""
     user = _actor(request)
     access.require(user, Perm.POINTS_APPROVE)
-    if (payload.household_id is None) == (payload.resident_id is None):
-        raise ValidationFailed("请指定 household_id 或 resident_id（二选一）。", code="holder_required")
-    household = resident = None
-    if payload.household_id is not None:
-        household = access.get_for(
-            user, Perm.POINTS_APPROVE, Household.objects.select_related("unit"), pk=payload.household_id
-        )
-    else:
-        resident = access.get_for(
-            user,
-            Perm.POINTS_APPROVE,
-            Resident.objects.select_related("household__unit"),
-            pk=payload.resident_id,
-        )
+    household = access.get_for(
+        user, Perm.POINTS_APPROVE, Household.objects.select_related("unit"), pk=household_id
+    )
+    resident = None
+    if payload.resident_id is not None:
+        resident = Resident.objects.filter(pk=payload.resident_id, household=household).first()
+        if resident is None:
+            raise ValidationFailed("该居民不是这一户的成员。", code="resident_not_in_household")
     replay = LedgerEntry.objects.filter(idempotency_key=payload.idempotency_key.strip()).exists()
     entry = services.points_award(
         actor=user,
         idempotency_key=payload.idempotency_key,
-        household=household,
+        household=household if resident is None else None,
         resident=resident,
         item_code=payload.item_code,
         amount=payload.amount,
@@ -119,23 +116,24 @@ def goods_list(request: HttpRequest, store_id: int) -> QuerySet[Goods]:
 
 
 @router.post(
-    "/stores/{store_id}/redemptions",
+    "/goods/{goods_id}/redemptions",
     response={201: RedemptionOut, **error_responses(400, 403, 404, 409)},
-    summary="柜台兑换（开放时段内；余额与库存同时扣减）",
+    summary="柜台兑换（开放时段内；余额与库存同时扣减）。按 household_id 或户号 household_number 指定户",
 )
-def redemption_create(request: HttpRequest, store_id: int, payload: RedemptionIn) -> Status:
+def redemption_create(request: HttpRequest, goods_id: int, payload: RedemptionIn) -> Status:
     user = _actor(request)
     access.require(user, Perm.STORE_OPERATE)
-    store = selectors.store_get(user, store_id, Perm.STORE_OPERATE)
-    household = access.get_for(
-        user,
-        Perm.STORE_OPERATE,
-        Household.objects.select_related("unit__parent", "head"),
-        pk=payload.household_id,
+    goods = selectors.goods_get(user, goods_id, Perm.STORE_OPERATE)
+    store = goods.store
+    households = Household.objects.select_related("unit__parent", "head").filter(
+        subtree_q(store.unit.code, "unit__code")
     )
-    goods = Goods.objects.filter(pk=payload.goods_id).first()
-    if goods is None:
-        raise ValidationFailed("商品不存在。", code="goods_unknown")
+    if payload.household_id is not None:
+        household = access.get_for(user, Perm.STORE_OPERATE, households, pk=payload.household_id)
+    elif payload.household_number:
+        household = access.get_for(user, Perm.STORE_OPERATE, households, number=payload.household_number)
+    else:
+        raise ValidationFailed("请指定 household_id 或 household_number。", code="holder_required")
     redemption = services.redemption_create(
         actor=user,
         store=store,

@@ -77,8 +77,7 @@ class EntryOut(Schema):
 
 class AwardIn(Schema):
     idempotency_key: str = Field(description="同一事件的唯一键；重复提交只记一次，返回第一次的记录")
-    household_id: int | None = None
-    resident_id: int | None = None
+    resident_id: int | None = Field(None, description="按人记分的村：户内的哪位居民")
     item_code: str = Field("", description="现行细则中的项目代码；与 amount 二选一")
     amount: int | None = Field(None, description="直接加分（正整数），须写 reason")
     reason: str = ""
@@ -97,8 +96,8 @@ class GoodsOut(Schema):
 
 
 class RedemptionIn(Schema):
-    goods_id: int
-    household_id: int
+    household_id: int | None = None
+    household_number: str = Field("", description="户号（本超市服务范围内）")
     quantity: int = 1
 
 

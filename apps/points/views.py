@@ -26,7 +26,7 @@ from apps.accounts import access
 from apps.accounts.choices import UserKind
 from apps.accounts.models import User
 from apps.accounts.permissions import Perm
-from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.people.models import Household, Resident
 from apps.territory.choices import Level
 from apps.territory.models import Unit
@@ -45,6 +45,9 @@ from .choices import (
 from .models import Goods, RuleItem, Signup
 
 PAGE_SIZE = 25
+# Refusals shown on the page the user is on. PermissionDenied and NotFound are not among them: they
+# escape to the error page (403/404) like any request for something the user may not reach.
+REFUSALS = (ValidationFailed, Conflict)
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -95,7 +98,7 @@ def _act(request: HttpRequest, fallback: str, action: Any, success: str) -> Http
     """Run a button's service call; its refusal becomes an error message on the same page."""
     try:
         action()
-    except ApplicationError as error:
+    except REFUSALS as error:
         messages.error(request, error.message)
     else:
         messages.success(request, success)
@@ -222,7 +225,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
                 note=values["note"],
                 photo=request.FILES.get("photo"),
             )
-        except ApplicationError as exc:
+        except REFUSALS as exc:
             error = exc.message
         else:
             messages.success(request, "申请已提交，等待积分管理员审核。")
@@ -423,7 +426,7 @@ def rulebook_list(request: HttpRequest) -> HttpResponse:
                 publish_warning_names=request.POST.get("publish_warning_names") == "on",
                 points_per_hour=request.POST.get("points_per_hour") or 10,
             )
-        except ApplicationError as exc:
+        except REFUSALS as exc:
             error = exc.message
         else:
             messages.success(request, "积分细则已建立：请添加积分项目后发布。")
@@ -541,7 +544,7 @@ def store_list(request: HttpRequest) -> HttpResponse:
                 name=request.POST.get("name", ""),
                 address=request.POST.get("address", ""),
             )
-        except ApplicationError as exc:
+        except REFUSALS as exc:
             error = exc.message
         else:
             messages.success(request, "积分超市已建立：请设置开放时段并上架商品。")
@@ -676,7 +679,7 @@ def counter(request: HttpRequest, pk: int) -> HttpResponse:
                 quantity=request.POST.get("quantity") or 1,
                 redeemer=household.head,
             )
-        except ApplicationError as exc:
+        except REFUSALS as exc:
             error = exc.message
             q = request.POST.get("q", q)
         else:
@@ -785,7 +788,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
                 place=request.POST.get("place", ""),
                 description=request.POST.get("description", ""),
             )
-        except ApplicationError as exc:
+        except REFUSALS as exc:
             error = exc.message
         else:
             messages.success(request, "志愿活动已发布，村民可在手机上报名。")
@@ -832,7 +835,7 @@ def activity_signup(request: HttpRequest, pk: int) -> HttpResponse:
     def call() -> Any:
         resident = me
         if resident is None:
-            rid = request.POST.get("resident", "")
+            rid = request.POST.get("resident") or request.GET.get("resident", "")
             resident = access.get_for(
                 user, Perm.POINTS_APPLY, Resident.objects.all(), pk=int(rid) if rid.isdigit() else 0
             )
@@ -952,7 +955,7 @@ def shop(request: HttpRequest) -> HttpResponse:
             redemption = services.redemption_preorder(
                 actor=user, goods=goods, quantity=request.POST.get("quantity") or 1
             )
-        except ApplicationError as exc:
+        except REFUSALS as exc:
             messages.error(request, exc.message)
             return redirect("points:shop")
         messages.success(request, "预约成功：积分已扣除，请在开放时间到超市凭小票领取。")

@@ -14,15 +14,16 @@ pytestmark = pytest.mark.django_db
 
 def test_award_is_idempotent_over_the_api(world, client) -> None:
     client.force_login(world.keeper)
-    body = {"household_id": world.h1.pk, "item_code": "garbage", "idempotency_key": "vote:12:attended"}
-    first = client.post("/api/points/awards", body, content_type="application/json")
-    again = client.post("/api/points/awards", body, content_type="application/json")
+    url = f"/api/points/households/{world.h1.pk}/awards"
+    body = {"item_code": "garbage", "idempotency_key": "vote:12:attended"}
+    first = client.post(url, body, content_type="application/json")
+    again = client.post(url, body, content_type="application/json")
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"] and first.json()["item_code"] == "garbage"
     assert LedgerEntry.objects.count() == 1
     bad = client.post(
-        "/api/points/awards",
-        {"household_id": world.h1.pk, "amount": -5, "reason": "x", "idempotency_key": "neg"},
+        url,
+        {"amount": -5, "reason": "x", "idempotency_key": "neg"},
         content_type="application/json",
     )
     assert bad.status_code == 400 and bad.json()["code"] == "points_not_positive"
@@ -44,8 +45,8 @@ def test_redemption_over_the_api(world, client) -> None:
     grant(world, world.h1, 50)
     client.force_login(world.shopkeeper)
     assert client.get(f"/api/points/stores/{store.pk}/goods").json()[0]["stock"] == 1
-    url = f"/api/points/stores/{store.pk}/redemptions"
-    body = {"goods_id": goods.pk, "household_id": world.h1.pk, "quantity": 1}
+    url = f"/api/points/goods/{goods.pk}/redemptions"
+    body = {"household_number": "001", "quantity": 1}
     ok = client.post(url, body, content_type="application/json")
     assert ok.status_code == 201 and ok.json()["balance_after"] == 30
     out = client.post(url, body, content_type="application/json")
