@@ -33,10 +33,8 @@ MODULES: list[NavItem] = [
     NavItem("territory", "区划网格", "territory:browser", Perm.TERRITORY_VIEW, "▦"),
     NavItem("grids", "网格", "territory:grid_list", Perm.TERRITORY_VIEW, "▣"),
     NavItem("people", "人员角色", "accounts:staff_list", Perm.ACCOUNTS_VIEW, "☺"),
-    NavItem("lists", "责任清单", "duties:list_index", Perm.TERRITORY_VIEW, "☑"),
     NavItem("audit", "审计日志", "audit:search", Perm.AUDIT_VIEW, "☰"),
     NavItem("points", "积分制", "points:index", Perm.POINTS_VIEW, "★"),
-    NavItem("calendar", "工作日历", "workdays:index", Perm.CASE_CONFIGURE, "▤"),
 ]
 
 
