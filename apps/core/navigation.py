@@ -33,8 +33,11 @@ MODULES: list[NavItem] = [
     NavItem("territory", "区划网格", "territory:browser", Perm.TERRITORY_VIEW, "▦"),
     NavItem("grids", "网格", "territory:grid_list", Perm.TERRITORY_VIEW, "▣"),
     NavItem("people", "人员角色", "accounts:staff_list", Perm.ACCOUNTS_VIEW, "☺"),
+    NavItem("lists", "责任清单", "duties:list_index", Perm.TERRITORY_VIEW, "☑"),
     NavItem("audit", "审计日志", "audit:search", Perm.AUDIT_VIEW, "☰"),
     NavItem("points", "积分制", "points:index", Perm.POINTS_VIEW, "★"),
+    NavItem("voting", "阳光票决", "voting:motion_list", Perm.VOTE_VIEW, "☑"),
+    NavItem("calendar", "工作日历", "workdays:index", Perm.CASE_CONFIGURE, "▤"),
 ]
 
 
@@ -42,6 +45,7 @@ MODULES: list[NavItem] = [
 # each page checks the resident's own rights itself.
 RESIDENT_SERVICES: list[NavItem] = [
     NavItem("my_points", "我的积分", "points:my", None, "★"),
+    NavItem("voting", "云票决与议事", "voting:my_voting", None, "☑"),
 ]
 
 
