@@ -218,6 +218,15 @@ def _default_people_configuration(request: Any) -> None:
 
     if not FactDefinition.objects.exists() or not SpecialGroup.objects.exists():
         seed_configuration()
+    # The default case categories come from a data migration too (apps/cases/migrations/0002).
+    from apps.cases.models import Category
+
+    if not Category.objects.exists():
+        import importlib
+
+        from django.apps import apps
+
+        importlib.import_module("apps.cases.migrations.0002_default_categories").forwards(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -4,13 +4,11 @@ and a township row drills down to its villages. Screenshots go to var/screenshot
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from playwright.sync_api import expect
 
 from apps.accounts.choices import Role
@@ -32,8 +30,6 @@ def _watch_console(page: Any) -> list[str]:
 
 
 def _cases(t: dict[str, Any], officer: Any, cadre: Any, resident: Any) -> None:
-    # A transactional test starts from emptied tables: put the default categories back.
-    importlib.import_module("apps.cases.migrations.0002_default_categories").forwards(django_apps, None)
     garbage = Category.objects.get(code="env-garbage")
     road = Category.objects.get(code="road-damage")
     for n, (unit, channel, rating) in enumerate(
