@@ -156,23 +156,21 @@ def suggest(category: Category, place: Unit) -> Suggestion | None:
         return None
     chain = category_chain(category)
     category_rank = {c.pk: i for i, c in enumerate(chain)}
-    through = ListItem.categories.through
-    item_rank: dict[int, int] = {}
-    for item_id, category_id in through.objects.filter(
-        category_id__in=list(category_rank), listitem__responsibility_list__in=[lst.pk for lst in lists]
-    ).values_list("listitem_id", "category_id"):
-        rank = category_rank[category_id]
-        item_rank[item_id] = min(rank, item_rank.get(item_id, rank))
-    if not item_rank:
-        return None
     by_id = {lst.pk: lst for lst in lists}
-    items = ListItem.objects.filter(pk__in=list(item_rank)).select_related("primary_org")
-
-    def precedence(item: ListItem) -> tuple[int, int, int, int]:
-        lst = by_id[item.responsibility_list_id]
-        return (_KIND_RANK[ListKind(lst.kind)], item_rank[item.pk], -lst.unit.level, item.number)
-
-    best = min(items, key=precedence)
+    # Rank the matches from the link table alone and load only the winning item.
+    through = ListItem.categories.through
+    best_key: tuple[int, int, int, int] | None = None
+    best_id = 0
+    for item_id, category_id, list_id, number in through.objects.filter(
+        category_id__in=list(category_rank), listitem__responsibility_list__in=list(by_id)
+    ).values_list("listitem_id", "category_id", "listitem__responsibility_list_id", "listitem__number"):
+        lst = by_id[list_id]
+        key = (_KIND_RANK[ListKind(lst.kind)], category_rank[category_id], -lst.unit.level, number)
+        if best_key is None or key < best_key:
+            best_key, best_id = key, item_id
+    if best_key is None:
+        return None
+    best = ListItem.objects.select_related("primary_org").get(pk=best_id)
     return suggestion_for(best, by_id[best.responsibility_list_id], ancestors)
 
 
