@@ -158,6 +158,7 @@ def main() -> None:
     print(
         f"machine: {platform.node()} · {_cpu()} · {os.cpu_count()} CPUs · Python {platform.python_version()}"
     )
+    print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     var_dir = tempfile.mkdtemp(prefix="jc-bench-workdays-")
     try:
         from bench._scratch import fresh_postgres
