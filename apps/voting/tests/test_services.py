@@ -474,3 +474,12 @@ def test_resident_suggestion(village: dict[str, Any]) -> None:
     assert suggestion.village == v["v11"]
     with pytest.raises(PermissionDenied):
         services.suggestion_submit(actor=v["cadre"], text="x")
+
+
+def test_the_sweep_is_registered_and_runs(village: dict[str, Any]) -> None:
+    from apps.core.sweeps import all_sweeps, run_sweeps
+
+    walk_to(village, "consulted")
+    assert "voting_warnings" in all_sweeps()
+    [(name, line)] = run_sweeps(["voting_warnings"])
+    assert name == "voting_warnings" and line.startswith("检查 1 个票决事项")

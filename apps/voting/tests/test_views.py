@@ -99,7 +99,7 @@ def test_public_board_needs_no_login_and_hides_secret_names(client: Any, village
     for r in v["reps"][:4]:
         services.ballot_enter(actor=v["cadre"], motion=motion, voter=r, choice=Choice.FOR)
     during = client.get(f"/voting/v/{v['v11'].code}/m/{motion.pk}/").content.decode()
-    assert "已到会" in during and "data-testid=\"ballot-list\"" not in during  # no list before the close
+    assert "已到会" in during and 'data-testid="ballot-list"' not in during  # no list before the close
     services.vote_close(actor=v["cadre"], motion=motion)
     services.motion_publish_result(actor=v["cadre"], motion=motion)
     board = client.get(f"/voting/v/{v['v11'].code}/")
