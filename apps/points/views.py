@@ -361,12 +361,23 @@ def account_list(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied(access.denied_message(Perm.POINTS_VIEW), code="forbidden")
         rows: Any = selectors.monthly_statement(user, unit_code=code, period=period)
         if q:
-            rows = rows.filter(selectors._holder_q(q)).distinct()
+            rows = rows.filter(pk__in=selectors.account_list(user, q=q).values("pk"))
     else:
         rows = selectors.account_list(user, q=q, unit_code=unit_code)
+    page = _page(request, rows)
+    if period is not None:
+        # The statement rows are sums; the holders' names come for the rows of this page only.
+        accounts = selectors.accounts_visible(user).in_bulk([row["pk"] for row in page.object_list])
+        for row in page.object_list:
+            account = accounts[row["pk"]]
+            row.update(
+                holder_label=account.holder_label,
+                village=account.village,
+                closing=row["opening"] + row["credited"] + row["spent"],
+            )
     context = {
         "nav_active": "points",
-        "page": _page(request, rows),
+        "page": page,
         "q": q,
         "unit": unit_code,
         "period": period,

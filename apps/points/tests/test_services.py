@@ -506,6 +506,12 @@ def test_monthly_statement(world) -> None:
     w = world
     grant(w, w.h1, 30)
     period = selectors.parse_period(TODAY().strftime("%Y-%m"))
-    rows = {a.pk: a for a in selectors.monthly_statement(w.keeper, unit_code=w.t["v11"].code, period=period)}
+    rows = {
+        r["pk"]: r for r in selectors.monthly_statement(w.keeper, unit_code=w.t["v11"].code, period=period)
+    }
     account = Account.objects.get(household=w.h1)
-    assert (rows[account.pk].opening, rows[account.pk].credited, rows[account.pk].spent) == (0, 30, 0)
+    assert (rows[account.pk]["opening"], rows[account.pk]["credited"], rows[account.pk]["spent"]) == (
+        0,
+        30,
+        0,
+    )
