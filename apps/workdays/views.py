@@ -208,7 +208,7 @@ def year_confirm(request: HttpRequest, year: int) -> HttpResponse:
     messages.success(
         request,
         f"{record.year} 年工作日历已确认：放假 {off} 天，调休上班 {len(entries) - off} 天。"
-        "办理时限即刻按新日历计算。",
+        "此后计算的办理时限即按新日历。",
     )
     url = reverse("workdays:year", args=[year])
     if _htmx(request):
