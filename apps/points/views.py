@@ -928,6 +928,20 @@ def public_board(request: HttpRequest, code: str) -> HttpResponse:
 # --- a resident's own pages -----------------------------------------------------------------------
 
 
+def _qr_data_uri(payload: str) -> str:
+    """The household card's QR code as an SVG data URI (the CSP allows data: images, and a
+    scanner at the counter types the payload into the search box)."""
+    import base64
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+
+    buffer = io.BytesIO()
+    qrcode.make(payload, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 @login_required
 @require_GET
 def my(request: HttpRequest) -> HttpResponse:
@@ -946,6 +960,7 @@ def my(request: HttpRequest) -> HttpResponse:
         "activities": selectors.open_activities_for(me)[:5],
         "family": [r for r in me.household.members.filter(status="active") if r.pk != me.pk],
         "qr_payload": f"JCHH:{me.household_id}",
+        "qr_image": _qr_data_uri(f"JCHH:{me.household_id}"),
     }
     return render(request, "points/my.html", context)
 

@@ -343,6 +343,10 @@ def test_ledger_verify_finds_a_tampered_balance(world) -> None:
     Account.objects.filter(pk=account.pk).update(balance=7)
     wrong = selectors.ledger_verify()
     assert {"account": account.pk, "balance": 7, "ledger_sum": 10} in wrong
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="1 个积分账户"):
+        call_command("points_verify")
 
 
 def test_person_accounts_where_the_rulebook_says_so(world) -> None:
