@@ -15,6 +15,7 @@ APPLICATION_APPEALED = register("points.application_appealed", "对驳回提出�
 APPLICATION_WITHDRAWN = register("points.application_withdrawn", "撤回积分申请")
 POINTS_AWARDED = register("points.awarded", "记入积分")
 ENTRY_REVERSED = register("points.entry_reversed", "冲正积分账目")
+POINTS_EXPIRED = register("points.expired", "积分过期清零")
 STORE_SAVED = register("points.store_saved", "保存积分超市")
 WINDOW_ADDED = register("points.window_added", "设置超市开放时段")
 GOODS_SAVED = register("points.goods_saved", "保存商品")

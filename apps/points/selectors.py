@@ -494,8 +494,8 @@ def board(village: Unit, period: Period, size: int = 10) -> Board:
         .filter(debits__gt=0)
         .order_by("lost", "id")[:size]
     )
-    honour = [BoardRow(a.pk, *_holder_name(a), a.earned) for a in honour_qs]  # type: ignore[attr-defined]
-    warning = [BoardRow(a.pk, *_holder_name(a), a.lost) for a in warning_qs]  # type: ignore[attr-defined]
+    honour = [BoardRow(a.pk, *_holder_name(a), a.earned) for a in honour_qs]
+    warning = [BoardRow(a.pk, *_holder_name(a), a.lost) for a in warning_qs]
     return Board(
         village=village,
         period=period,

@@ -447,6 +447,38 @@ def entry_reverse(*, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntr
     return reversal
 
 
+@transaction.atomic
+def points_expire(*, actor: User, account: Account, reason: str, idempotency_key: str) -> LedgerEntry | None:
+    """Clear an account's balance with an expiry entry (a village's yearly 零基积分 reset, or points
+    left unused past the rulebook's term). `idempotency_key` names the run ("expiry:2026:<id>"), so
+    a repeated run clears nothing twice. None when there was nothing to clear."""
+    account = _lock(account)
+    access.require_obj(actor, Perm.POINTS_APPROVE, account)
+    if not reason.strip():
+        raise ValidationFailed("清零须写明依据。", code="reason_required")
+    existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return _replayed(existing, account)
+    if account.balance == 0:
+        return None
+    entry = _post(
+        account=account,
+        kind=EntryKind.EXPIRY,
+        amount=-account.balance,
+        reason=reason.strip(),
+        key=idempotency_key,
+        actor=actor,
+    )
+    audit_create(actor=actor, obj=entry, message=reason)
+    record_event(
+        actor=actor,
+        event_type=events.POINTS_EXPIRED,
+        obj=account,
+        data={"entry": entry.pk, "amount": entry.amount},
+    )
+    return entry
+
+
 # --- rulebooks ---------------------------------------------------------------------------------------
 
 
@@ -677,16 +709,15 @@ def application_submit(
             household is not None and household.pk != me.household_id
         ):
             raise PermissionDenied("居民只能为本人（本户）申请积分。", code="apply_for_self_only")
-        resident, household, kind = me, None, Applicant.RESIDENT
+        resident, household, kind = me, None, str(Applicant.RESIDENT)
     else:
         kind = _applicant_kind(actor)
-    if resident is None and household is None:
+    if household is not None:
+        home = household
+    elif resident is not None:
+        home = Household.objects.select_related("unit").get(pk=resident.household_id)
+    else:
         raise ValidationFailed("请选择申请积分的户或居民。", code="holder_required")
-    home = (
-        household
-        if household is not None
-        else Household.objects.select_related("unit").get(pk=resident.household_id)
-    )  # type: ignore[union-attr]
     village = village_of(home.unit)
     if me is None:
         access.require(actor, Perm.POINTS_APPLY, home.unit.code)

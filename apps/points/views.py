@@ -331,7 +331,7 @@ def application_appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def application_photo(request: HttpRequest, pk: int) -> HttpResponse:
+def application_photo(request: HttpRequest, pk: int) -> FileResponse:
     user = _actor(request)
     if user.kind != UserKind.RESIDENT:
         access.require(user, Perm.POINTS_VIEW)

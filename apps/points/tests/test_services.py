@@ -519,3 +519,19 @@ def test_monthly_statement(world) -> None:
         30,
         0,
     )
+
+
+def test_expiry_clears_once(world) -> None:
+    account = grant(world, world.h1, 35).account
+    entry = services.points_expire(
+        actor=world.keeper, account=account, reason="年度清零", idempotency_key="exp:2026:1"
+    )
+    again = services.points_expire(
+        actor=world.keeper, account=account, reason="年度清零", idempotency_key="exp:2026:1"
+    )
+    assert entry is not None and again is not None and again.pk == entry.pk
+    assert (entry.kind, entry.amount) == (EntryKind.EXPIRY, -35)
+    account.refresh_from_db()
+    assert account.balance == 0 and selectors.ledger_verify() == []
+    with pytest.raises(PermissionDenied):
+        services.points_expire(actor=world.gridder, account=account, reason="x", idempotency_key="exp:x")
