@@ -712,12 +712,6 @@ def _attend(actor: User, meeting: Any, voter: Resident, channel: str) -> Attenda
 def _cast(actor: User, meeting: Any, voter: Resident, choice: str, channel: str) -> Ballot:
     if choice not in Choice.values:
         raise ValidationFailed("请选择同意、反对或弃权。", code="choice_invalid")
-    previous = Ballot.objects.filter(motion_id=meeting.motion_id, voter=voter).only("channel").first()
-    if previous is not None:
-        raise Conflict(
-            f"{voter.name}已经投过票（{previous.get_channel_display()}），每人只能投一票。",
-            code="already_voted",
-        )
     _attend(
         actor,
         meeting,
@@ -727,7 +721,7 @@ def _cast(actor: User, meeting: Any, voter: Resident, choice: str, channel: str)
     token = box.pseudonym(meeting.motion_id, "voter", voter.pk)
     nonce = secrets.token_hex(16)
     ballot = Ballot(
-        motion_id=meeting.motion_id,
+        motion=meeting.motion,  # loaded with its village: the audit row reads the scope from it
         voter=voter,
         choice=choice,
         channel=channel,
@@ -740,7 +734,10 @@ def _cast(actor: User, meeting: Any, voter: Resident, choice: str, channel: str)
         with transaction.atomic():
             ballot.save()
     except IntegrityError as exc:
-        raise Conflict(f"{voter.name}已经投过票，每人只能投一票。", code="already_voted") from exc
+        # The unique (motion, voter) constraint decides; the normal path spends no query asking.
+        previous = Ballot.objects.filter(motion_id=meeting.motion_id, voter=voter).only("channel").first()
+        how = f"（{previous.get_channel_display()}）" if previous is not None else ""
+        raise Conflict(f"{voter.name}已经投过票{how}，每人只能投一票。", code="already_voted") from exc
     box.append(
         meeting,
         BoxEventType.BALLOT,
