@@ -35,6 +35,7 @@ MODULES: list[NavItem] = [
     NavItem("people", "人员角色", "accounts:staff_list", Perm.ACCOUNTS_VIEW, "☺"),
     NavItem("lists", "责任清单", "duties:list_index", Perm.TERRITORY_VIEW, "☑"),
     NavItem("audit", "审计日志", "audit:search", Perm.AUDIT_VIEW, "☰"),
+    NavItem("hotline", "12345工单导入", "hotline:import_start", Perm.CASE_IMPORT, "☎"),
     NavItem("points", "积分制", "points:index", Perm.POINTS_VIEW, "★"),
     NavItem("voting", "阳光票决", "voting:motion_list", Perm.VOTE_VIEW, "☑"),
     NavItem("calendar", "工作日历", "workdays:index", Perm.CASE_CONFIGURE, "▤"),

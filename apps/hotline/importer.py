@@ -36,7 +36,7 @@ _PHONE_JUNK = re.compile(r"[\s\-()（）]+")
 _PATH_SEPARATORS = re.compile(r"\s*[-－—/／>＞|｜、·]+\s*")
 _DATETIME_RE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[\sT]+(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}(?:\.\d+)?))?\s*秒?)?$"
+    r"(?:[\sT]*(\d{1,2})\s*[:：时点]\s*(\d{1,2})\s*分?(?:\s*[:：]?\s*(\d{1,2}(?:\.\d+)?)\s*秒?)?)?$"
 )
 PLAIN_URGENCY = ("", "一般", "普通", "正常", "不紧急", "非紧急")
 
@@ -326,6 +326,8 @@ def read_row(
         values.get("village", ""),
         values.get("address", ""),
     )
+    if not (township or village or address):
+        raise RowProblem(header.text("village"), "未填写所属乡镇（街道）、所属村（社区）或事发地址。")
     try:
         if township or village:
             unit = places.unit_by_names(scope, township=township, village=village)
