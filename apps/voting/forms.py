@@ -77,7 +77,7 @@ class MotionForm(StepForm):
 
     def __init__(self, *args: Any, villages: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = villages
+        self.fields["village"].choices = villages  # type: ignore[attr-defined]
         self.fields["minutes"].label = "建议内容（党员群众意见汇总）"
 
 
@@ -92,7 +92,7 @@ class DirectForm(forms.Form):
 
     def __init__(self, *args: Any, villages: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = villages
+        self.fields["village"].choices = villages  # type: ignore[attr-defined]
 
 
 class ReviewForm(StepForm):

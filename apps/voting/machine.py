@@ -21,7 +21,7 @@ class Transition:
     target: str
 
 
-def _t(label: str, sources: set[str], target: str) -> Transition:
+def _t(label: str, sources: set[S], target: str) -> Transition:
     return Transition(label, frozenset(sources), target)
 
 
@@ -42,7 +42,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 # What has to happen before an action, said to the user when the state forbids it.
-_HINT = {
+_HINT: dict[str, str] = {
     S.SUGGESTED: "该事项尚待村党支部提议",
     S.PROPOSED: "该事项尚待村务联席会议商议",
     S.CONSULTED: "该事项正等待乡镇审议备案",

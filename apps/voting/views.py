@@ -236,7 +236,7 @@ def motion_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _run_action(user: User, motion: Motion, action: str, form: Any) -> Motion:
     data = form.cleaned_data if form is not None else {}
-    step = {
+    step: dict[str, Any] = {
         k: data.get(k)
         for k in ("held_on", "participants", "minutes", "signatures", "attachments")
         if k in data
