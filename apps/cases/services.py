@@ -105,30 +105,34 @@ def _text(value: str | None, *, field: str, code: str, minimum: int = 2, maximum
     return value
 
 
-def _lock(case: Case, action: str, expected_version: int | None = None) -> Case:
-    """Lock the case row and check the transition is legal from its current state."""
+def _lock(case: Case) -> Case:
+    """Lock the case row (the second of two simultaneous actions waits here, then sees the first's
+    result). Permission is checked on the locked row before the state, so an outsider learns nothing."""
     try:
-        locked = (
+        return (
             Case.objects.select_for_update(of=("self",))
             .select_related("unit", "category", "holder_unit", "holder_org__service_area", "dispatcher_unit")
             .get(pk=case.pk)
         )
     except Case.DoesNotExist as exc:
         raise NotFound("诉求不存在。", code="not_found") from exc
-    if expected_version is not None and locked.version != expected_version:
+
+
+def _check(case: Case, action: str, expected_version: int | None = None) -> None:
+    """The transition must be legal from the case's current state (and the caller's view fresh)."""
+    if expected_version is not None and case.version != expected_version:
         raise Conflict(
             "该诉求刚被他人处理过，请刷新后再操作。",
             code="stale_version",
-            extra={"version": locked.version, "status": locked.status},
+            extra={"version": case.version, "status": case.status},
         )
     allowed = ALLOWED_FROM.get(action)
-    if allowed is not None and locked.status not in allowed:
+    if allowed is not None and case.status not in allowed:
         raise Conflict(
-            f"该诉求当前为「{locked.get_status_display()}」，不能{Action(action).label}。",
+            f"该诉求当前为「{case.get_status_display()}」，不能{Action(action).label}。",
             code="illegal_transition",
-            extra={"status": locked.status, "action": str(action)},
+            extra={"status": case.status, "action": str(action)},
         )
-    return locked
 
 
 def _body_of(actor: User | None) -> str:
@@ -235,7 +239,7 @@ def _require_holder(actor: User, case: Case) -> None:
     elif case.holder_unit_id and case.holder_unit:
         allowed = access.acts_for_unit(actor, Perm.CASE_HANDLE, case.holder_unit.code)
     else:
-        allowed = False
+        return  # not held by anyone: no holder action is legal now, and _check says so
     if not allowed:
         raise PermissionDenied(
             f"该诉求由「{case.holder_name or '派单单位'}」承办，您不能代为办理。", code="not_the_holder"
@@ -474,8 +478,9 @@ def case_accept(
     note: str = "",
     expected_version: int | None = None,
 ) -> Case:
-    case = _lock(case, Action.ACCEPT, expected_version)
+    case = _lock(case)
     access.require_obj(actor, Perm.CASE_DISPATCH, case)
+    _check(case, Action.ACCEPT, expected_version)
     before = snapshot(case)
     if category is not None and category.pk != case.category_id:
         if not category.is_active:
@@ -494,8 +499,9 @@ def case_accept(
 
 @transaction.atomic
 def case_reject(*, actor: User, case: Case, reason: str, expected_version: int | None = None) -> Case:
-    case = _lock(case, Action.REJECT, expected_version)
+    case = _lock(case)
     access.require_obj(actor, Perm.CASE_DISPATCH, case)
+    _check(case, Action.REJECT, expected_version)
     reason = _text(reason, field="不予受理的理由", code="reason_required", maximum=500)
     before = snapshot(case)
     case.status = Status.REJECTED
@@ -519,8 +525,9 @@ def natural_holder(case: Case, triage: str) -> Unit:
 def case_triage(
     *, actor: User, case: Case, triage: str, note: str = "", expected_version: int | None = None
 ) -> Case:
-    case = _lock(case, Action.TRIAGE, expected_version)
+    case = _lock(case)
     _require_dispatcher(actor, case)
+    _check(case, Action.TRIAGE, expected_version)
     if triage not in Triage.values:
         raise ValidationFailed("请选择分流：大事、小事或私事。", code="triage_required")
     before = snapshot(case)
@@ -578,8 +585,9 @@ def case_dispatch(
     expected_version: int | None = None,
 ) -> Case:
     """Send the case to one body; supporting bodies (配合责任) get child cases of their own."""
-    case = _lock(case, Action.DISPATCH, expected_version)
+    case = _lock(case)
     _require_dispatcher(actor, case)
+    _check(case, Action.DISPATCH, expected_version)
     _check_target(case, unit, organisation)
     supporting = [o for o in supporting if o != organisation]
     before = snapshot(case)
@@ -658,11 +666,12 @@ def case_split(
 ) -> list[Case]:
     """One case, several bodies: each part becomes a child case dispatched to its body. The parent
     cannot be closed until every child is."""
-    case = _lock(case, Action.SPLIT, expected_version)
+    case = _lock(case)
     if case.status == Status.HANDLING:
         _require_holder(actor, case)
     else:
         _require_dispatcher(actor, case)
+    _check(case, Action.SPLIT, expected_version)
     if len(parts) < 1:
         raise ValidationFailed("请至少选择一个拆分的承办部门。", code="split_parts_required")
     if len(parts) > 10:
@@ -688,8 +697,9 @@ def case_merge(
     """A duplicate follows its original: updates and the submitter's notices go with the original."""
     if case.pk == original.pk:
         raise ValidationFailed("不能与自身合并。", code="merge_self")
-    case = _lock(case, Action.MERGE, expected_version)
+    case = _lock(case)
     access.require_obj(actor, Perm.CASE_DISPATCH, case)
+    _check(case, Action.MERGE, expected_version)
     original = Case.objects.select_for_update(of=("self",)).select_related("unit").get(pk=original.pk)
     access.require_obj(actor, Perm.CASE_VIEW, original)
     if original.status in (Status.MERGED, Status.REJECTED):
@@ -724,8 +734,9 @@ def case_merge(
 
 @transaction.atomic
 def case_sign(*, actor: User, case: Case, expected_version: int | None = None) -> Case:
-    case = _lock(case, Action.SIGN, expected_version)
+    case = _lock(case)
     _require_holder(actor, case)
+    _check(case, Action.SIGN, expected_version)
     before = snapshot(case)
     now = _now()
     case.status = Status.HANDLING
@@ -740,8 +751,9 @@ def case_sign(*, actor: User, case: Case, expected_version: int | None = None) -
 @transaction.atomic
 def case_return(*, actor: User, case: Case, reason: str, expected_version: int | None = None) -> Case:
     """退单: the receiving body sends it back to the dispatcher, within its window, with a reason."""
-    case = _lock(case, Action.RETURN, expected_version)
+    case = _lock(case)
     _require_holder(actor, case)
+    _check(case, Action.RETURN, expected_version)
     reason = _text(reason, field="退单理由", code="reason_required", maximum=500)
     now = _now()
     if case.return_until is not None and now > case.return_until:
@@ -768,8 +780,9 @@ def case_return(*, actor: User, case: Case, reason: str, expected_version: int |
 @transaction.atomic
 def case_escalate(*, actor: User, case: Case, reason: str, expected_version: int | None = None) -> Case:
     """上报: a body that cannot settle it hands it one level up, to be dispatched there."""
-    case = _lock(case, Action.ESCALATE, expected_version)
+    case = _lock(case)
     _require_holder(actor, case)
+    _check(case, Action.ESCALATE, expected_version)
     reason = _text(reason, field="上报理由", code="reason_required", maximum=500)
     if case.holder_org_id and case.holder_org:
         up = case.holder_org.service_area
@@ -801,8 +814,9 @@ def case_escalate(*, actor: User, case: Case, reason: str, expected_version: int
 
 @transaction.atomic
 def case_progress(*, actor: User, case: Case, note: str, expected_version: int | None = None) -> Case:
-    case = _lock(case, Action.PROGRESS, expected_version)
+    case = _lock(case)
     _require_holder(actor, case)
+    _check(case, Action.PROGRESS, expected_version)
     note = _text(note, field="办理进展", code="note_required", maximum=2000)
     before = snapshot(case)
     return _finish(case, before, Action.PROGRESS, actor, note=note)
@@ -817,8 +831,9 @@ def case_reply(
     photos: Sequence[UploadedFile] = (),
     expected_version: int | None = None,
 ) -> Case:
-    case = _lock(case, Action.REPLY, expected_version)
+    case = _lock(case)
     _require_holder(actor, case)
+    _check(case, Action.REPLY, expected_version)
     reply = _text(reply, field="答复内容", code="reply_required", minimum=5, maximum=4000)
     open_whistles = case.whistles.filter(status=WhistleStatus.PENDING).count()
     if open_whistles:
@@ -841,8 +856,9 @@ def extension_request(
     *, actor: User, case: Case, days: int, reason: str, expected_version: int | None = None
 ) -> Extension:
     """延期: asked before the deadline, decided by the dispatcher's superior."""
-    case = _lock(case, Action.EXTENSION_REQUEST, expected_version)
+    case = _lock(case)
     _require_holder(actor, case)
+    _check(case, Action.EXTENSION_REQUEST, expected_version)
     reason = _text(reason, field="延期理由", code="reason_required", maximum=200)
     if not 1 <= days <= 30:
         raise ValidationFailed("延期天数须在 1–30 个工作日之间。", code="extension_days_range")
@@ -879,8 +895,9 @@ def _extension_approvers(case: Case) -> list[User]:
 def extension_decide(
     *, actor: User, extension: Extension, approve: bool, note: str = "", expected_version: int | None = None
 ) -> Extension:
-    case = _lock(extension.case, Action.EXTENSION_DECIDE, expected_version)
+    case = _lock(extension.case)
     access.require(actor, Perm.CASE_SUPERVISE, _superior_code(case))
+    _check(case, Action.EXTENSION_DECIDE, expected_version)
     extension = Extension.objects.select_for_update().get(pk=extension.pk)
     if extension.status != ExtensionStatus.PENDING:
         raise Conflict("该延期申请已审批过。", code="extension_decided")
@@ -923,8 +940,9 @@ def extension_decide(
 @transaction.atomic
 def case_urge(*, actor: User, case: Case, note: str, expected_version: int | None = None) -> Case:
     """督办/催办 by any superior over the case's place; an urged case is marked and counted."""
-    case = _lock(case, Action.URGE, expected_version)
+    case = _lock(case)
     access.require_obj(actor, Perm.CASE_SUPERVISE, case)
+    _check(case, Action.URGE, expected_version)
     note = _text(note, field="督办意见", code="note_required", maximum=500)
     before = snapshot(case)
     case.urge_count += 1
@@ -938,8 +956,9 @@ def case_own(
     *, actor: User, case: Case, deadline: datetime.date, note: str = "", expected_version: int | None = None
 ) -> Case:
     """包案: a leader takes ownership of a case with a promised date."""
-    case = _lock(case, Action.OWN, expected_version)
+    case = _lock(case)
     access.require_obj(actor, Perm.CASE_OWN, case)
+    _check(case, Action.OWN, expected_version)
     if case.owner_id and case.owner_id != actor.pk:
         raise Conflict("该诉求已由其他领导包案。", code="already_owned")
     if deadline < timezone.localdate():
@@ -966,8 +985,9 @@ def case_whistle(
     expected_version: int | None = None,
 ) -> list[Whistle]:
     """A township or village holding a case calls departments in; each must report (sign) in time."""
-    case = _lock(case, Action.WHISTLE, expected_version)
+    case = _lock(case)
     _require_holder(actor, case)
+    _check(case, Action.WHISTLE, expected_version)
     if case.holder_unit_id is None or case.holder_unit is None:
         raise Conflict("只有乡镇或村（社区）承办的诉求才能吹哨。", code="whistle_by_department")
     reason = _text(reason, field="吹哨事由", code="reason_required", maximum=200)
@@ -1015,7 +1035,8 @@ def whistle_sign(*, actor: User, whistle: Whistle) -> Whistle:
         .select_related("organisation__service_area", "case")
         .get(pk=whistle.pk)
     )
-    case = _lock(whistle.case, "whistle_sign")
+    case = _lock(whistle.case)
+    _check(case, "whistle_sign")
     if not access.acts_for_org(actor, Perm.CASE_HANDLE, whistle.organisation):
         raise PermissionDenied(
             f"您不是「{whistle.organisation.name}」的办理人员。", code="not_the_department"
@@ -1048,7 +1069,8 @@ def whistle_done(*, actor: User, whistle: Whistle, result: str) -> Whistle:
         .select_related("organisation__service_area", "case")
         .get(pk=whistle.pk)
     )
-    case = _lock(whistle.case, "whistle_done")
+    case = _lock(whistle.case)
+    _check(case, "whistle_done")
     if not access.acts_for_org(actor, Perm.CASE_HANDLE, whistle.organisation):
         raise PermissionDenied(
             f"您不是「{whistle.organisation.name}」的办理人员。", code="not_the_department"
@@ -1083,10 +1105,11 @@ def case_follow_up(
 ) -> Case:
     """回访: the dispatcher calls the submitter back, or the submitter rates it themselves. An
     unsatisfied rating reopens the case to the same body (不满意重办)."""
-    case = _lock(case, Action.FOLLOW_UP, expected_version)
+    case = _lock(case)
     is_submitter = case.submitter_id is not None and case.submitter_id == actor.pk
     if not is_submitter:
         _require_dispatcher(actor, case)
+    _check(case, Action.FOLLOW_UP, expected_version)
     if rating not in Rating.values:
         raise ValidationFailed("请选择满意、基本满意或不满意。", code="rating_required")
     if rating == Rating.UNSATISFIED:
@@ -1147,8 +1170,9 @@ def _resolved_level(case: Case) -> str:
 
 @transaction.atomic
 def case_close(*, actor: User, case: Case, note: str = "", expected_version: int | None = None) -> Case:
-    case = _lock(case, Action.CLOSE, expected_version)
+    case = _lock(case)
     _require_dispatcher(actor, case)
+    _check(case, Action.CLOSE, expected_version)
     if case.status == Status.REPLIED and not note.strip():
         raise ValidationFailed("未回访就办结，请说明原因（如多次联系不上）。", code="reason_required")
     open_children = case.children.exclude(status__in=[Status.CLOSED, Status.REJECTED, Status.MERGED]).count()

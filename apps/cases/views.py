@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts import access
 from apps.accounts.models import User
 from apps.accounts.permissions import Perm
-from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.territory.choices import Level
 from apps.territory.models import Organisation, Unit
 
@@ -335,9 +335,9 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = selectors.case_get(user, pk)
     try:
         message = _run_action(request, user, case, action)
-    except (ValidationFailed, PermissionDenied, NotFound) as err:
-        return _after_action(request, pk, error=err)
-    except ApplicationError as err:  # Conflict: someone else moved it on; show the fresh state
+    except (ValidationFailed, Conflict) as err:
+        # Bad input, or someone else moved the case on: show the message over the fresh state.
+        # (A refusal of permission is a 403 page, like anywhere else.)
         return _after_action(request, pk, error=err)
     messages.success(request, message)
     return _after_action(request, pk)
@@ -379,7 +379,7 @@ def whistle_action(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             messages.success(request, "已反馈办理情况。")
         else:
             raise NotFound("没有这个操作。", code="unknown_action")
-    except ApplicationError as err:
+    except (ValidationFailed, Conflict) as err:
         return _after_action(request, whistle.case_id, error=err)
     return _after_action(request, whistle.case_id)
 
