@@ -80,6 +80,7 @@ def shortcuts_for(user: Any, assignments: list[RoleAssignment]) -> list[Shortcut
                     f"{unit.display_name}概况", _url("territory:unit_detail", unit.code), a.get_role_display()
                 )
             )
+    items = _case_shortcuts(user) + items
     if access.has_perm(user, Perm.TERRITORY_VIEW):
         items.append(Shortcut("按坐标查网格", _url("territory:grid_locate"), "定位"))
     seen: set[str] = set()
@@ -89,6 +90,24 @@ def shortcuts_for(user: Any, assignments: list[RoleAssignment]) -> list[Shortcut
             seen.add(item.url)
             unique.append(item)
     return unique
+
+
+def _case_shortcuts(user: Any) -> list[Shortcut]:
+    """The case inboxes with work in them, first on the home page (待受理 3, 已超期 1 …)."""
+    if not access.has_perm(user, Perm.CASE_VIEW):
+        return []
+    from apps.cases.selectors import INBOXES, inbox_counts
+
+    boxes = ("to_accept", "to_dispatch", "to_sign", "handling", "to_follow_up", "red")
+    counts = inbox_counts(user, boxes)
+    items = [
+        Shortcut(f"{INBOXES[box]} {counts[box]} 件", _url("cases:inbox", box=box), "诉求办理")
+        for box in boxes
+        if counts[box]
+    ]
+    if access.has_perm(user, Perm.CASE_INTAKE):
+        items.append(Shortcut("登记诉求", _url("cases:intake"), "热线、接访、议事、巡查"))
+    return items
 
 
 def home_context(user: Any) -> dict[str, Any]:

@@ -29,6 +29,8 @@ class NavItem:
 MODULES: list[NavItem] = [
     NavItem("home", "首页", "core:home", None, "⌂"),
     NavItem("my_grid", "我的网格", "people:my_grid", Perm.PEOPLE_VIEW, "◉", role=Role.GRIDDER),
+    NavItem("cases", "诉求办理", "cases:inbox", Perm.CASE_VIEW, "✉"),
+    NavItem("owned", "我的包案", "cases:owned", Perm.CASE_OWN, "⚑", role=Role.LEADER),
     NavItem("records", "民情档案", "people:household_list", Perm.PEOPLE_VIEW, "☷"),
     NavItem("territory", "区划网格", "territory:browser", Perm.TERRITORY_VIEW, "▦"),
     NavItem("grids", "网格", "territory:grid_list", Perm.TERRITORY_VIEW, "▣"),
@@ -45,6 +47,8 @@ MODULES: list[NavItem] = [
 # Entries on a resident's home page. A resident holds no staff role, so these carry no permission;
 # each page checks the resident's own rights itself.
 RESIDENT_SERVICES: list[NavItem] = [
+    NavItem("report", "随手拍", "cases:report", None, "📷"),
+    NavItem("my_cases", "我的诉求", "cases:my_cases", None, "✉"),
     NavItem("my_points", "我的积分", "points:my", None, "★"),
     NavItem("voting", "云票决与议事", "voting:my_voting", None, "☑"),
 ]
