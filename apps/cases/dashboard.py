@@ -26,6 +26,8 @@ from apps.territory.selectors import unit_ancestors
 
 from . import stats
 
+WHISTLER_ROWS = 12  # the busiest whistling units on the page; all of them in data.json
+
 
 def _board(request: HttpRequest) -> stats.Dashboard:
     user: Any = request.user
@@ -127,6 +129,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
         "query": _query(board, board.unit.code),
         "charts": _charts(board),
+        "whistlers": board.whistlers[:WHISTLER_ROWS],
+        "more_whistlers": max(0, len(board.whistlers) - WHISTLER_ROWS),
         "open_count": k["open"],
     }
     return render(request, "cases/dashboard.html", context)
