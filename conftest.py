@@ -247,5 +247,10 @@ def _working_calendar(request: Any) -> Any:
 
         if not CalendarYear.objects.exists():
             seed(CalendarDay, CalendarYear)
+        from apps.cases.defaults import seed_categories
+        from apps.cases.models import Category
+
+        if not Category.objects.exists():  # a transactional test flushed the default tree
+            seed_categories(Category)
     yield
     calendar.invalidate()

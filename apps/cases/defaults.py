@@ -7,6 +7,8 @@ classification; sign within 1 working day, return window 2 working days, follow-
 
 from __future__ import annotations
 
+from typing import Any
+
 DEFAULT_CATEGORIES: list[tuple[str, str, str, str, int, list[tuple[str, str, str, str, int]]]] = [
     (
         "env",
@@ -118,3 +120,34 @@ DEFAULT_CATEGORIES: list[tuple[str, str, str, str, int, list[tuple[str, str, str
     ("suggestion", "意见建议", "suggestion", "minor", 15, []),
     ("consult", "政策咨询", "consult", "minor", 3, []),
 ]
+
+
+def seed_categories(category_model: Any) -> None:
+    """Create the default tree where missing (the data migration, and tests after a flush)."""
+    order = 0
+    for code, name, kind, triage, reply_days, children in DEFAULT_CATEGORIES:
+        order += 10
+        parent, _ = category_model.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "default_triage": triage,
+                "reply_days": reply_days,
+                "sign_days": 0 if kind == "emergency" else 1,
+                "order": order,
+            },
+        )
+        for child_order, (c_code, c_name, c_kind, c_triage, c_days) in enumerate(children, start=1):
+            category_model.objects.get_or_create(
+                code=c_code,
+                defaults={
+                    "name": c_name,
+                    "parent": parent,
+                    "kind": c_kind,
+                    "default_triage": c_triage,
+                    "reply_days": c_days,
+                    "sign_days": 0 if c_kind == "emergency" else 1,
+                    "order": order + child_order,
+                },
+            )

@@ -409,7 +409,13 @@ class _Loader:
         in_county = Household.objects.filter(unit__code__startswith=county.code)
 
         # The demo resident's login is a villager of the demo village.
-        me = Resident.objects.filter(household__unit=demo_village, status="active", relation="head").first()
+        me = (
+            Resident.objects.filter(
+                household__unit__code__startswith=demo_village.code, status="active", relation="head"
+            )
+            .order_by("pk")
+            .first()
+        )
         if me is not None and not Resident.objects.filter(account=resident).exists():
             people_services.resident_link_account(actor=None, resident=me, account=resident)
 
