@@ -139,6 +139,8 @@ def _body_of(actor: User | None) -> str:
     """The acting body's name for the public timeline (never a person's name)."""
     if actor is None:
         return ""
+    if actor.kind == "resident":
+        return "提交人"
     assignment = (
         RoleAssignment.objects.filter(user=actor, is_active=True)
         .select_related("unit", "organisation")
