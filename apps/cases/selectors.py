@@ -272,9 +272,23 @@ def dispatch_targets(user: Any, case: Case) -> dict[str, Any]:
         units = [u for u in units if u.code.startswith(case.dispatcher_unit.code)]
     prefixes = [case.unit.code[:n] for n in (2, 4, 6, 9, 12) if len(case.unit.code) >= n]
     orgs = list(Organisation.objects.filter(is_active=True, service_area__code__in=prefixes).order_by("name"))
+    natural = natural_holder(case, case.triage or "minor")
+    suggestion = routing.suggest(case.category, case.unit)
+    # Preselect the lists' primary body when it is one the dispatcher can send to, else 三事分流's.
+    selected_unit: str | None = natural.code
+    selected_org: int | None = None
+    if suggestion is not None and suggestion.primary is not None:
+        if suggestion.primary.organisation is not None and suggestion.primary.organisation in orgs:
+            selected_unit, selected_org = None, suggestion.primary.organisation.pk
+        elif suggestion.primary.unit is not None and suggestion.primary.unit in units:
+            selected_unit = suggestion.primary.unit.code
+    supporting = {b.organisation.pk for b in suggestion.supporting if b.organisation} if suggestion else set()
     return {
-        "natural": natural_holder(case, case.triage or "minor"),
-        "suggestion": routing.suggest(case.category, case.unit),
+        "natural": natural,
+        "suggestion": suggestion,
+        "selected_unit": selected_unit,
+        "selected_org": selected_org,
+        "supporting": supporting,
         "units": units,
         "organisations": orgs,
     }
