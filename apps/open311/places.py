@@ -4,16 +4,17 @@ hotline's export does). Read-only; shared by the Open311 endpoint and the hotlin
 
 Names are matched against the townships and villages of the jurisdiction (full name and short
 name, e.g. "娜姑村委会" and "娜姑村"). The name index is built once per process and rebuilt when the
-units of the jurisdiction change (one aggregate query per lookup tells).
+units of the jurisdiction change (one aggregate query, at most every RECHECK_SECONDS, tells).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 
 from apps.territory import geo
 from apps.territory.choices import Level
@@ -42,38 +43,52 @@ def _names(unit_name: str, short_name: str) -> set[str]:
     return {n for n in names if len(n) >= 2}
 
 
+# The index is trusted for this long before one aggregate query checks the units are unchanged:
+# a renamed or added village is found at most half a minute late, and a busy API endpoint does not
+# pay a query per request for names that change a few times a year.
+RECHECK_SECONDS = 30.0
+
+
 @dataclass
 class _Index:
     version: tuple[int, str]
+    checked_at: float = 0.0
     # name -> [(code, level)]
     by_name: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     names_longest_first: list[str] = field(default_factory=list)
+    units: dict[str, Unit] = field(default_factory=dict)  # code -> the unit (read-only use)
 
 
 _indexes: dict[str, _Index] = {}
 _lock = threading.Lock()
 
 
-def _version(jurisdiction: Unit) -> tuple[int, str]:
-    agg = Unit.objects.filter(
+def _units(jurisdiction: Unit) -> QuerySet[Unit]:
+    return Unit.objects.filter(
         subtree_q(jurisdiction.code), level__in=(Level.TOWNSHIP, Level.VILLAGE), is_active=True
-    ).aggregate(n=Count("id"), at=Max("updated_at"))
+    )
+
+
+def _version(jurisdiction: Unit) -> tuple[int, str]:
+    agg = _units(jurisdiction).aggregate(n=Count("id"), at=Max("updated_at"))
     return int(agg["n"] or 0), str(agg["at"] or "")
 
 
 def _index(jurisdiction: Unit) -> _Index:
-    version = _version(jurisdiction)
+    now = time.monotonic()
     with _lock:
         index = _indexes.get(jurisdiction.code)
-        if index is not None and index.version == version:
-            return index
-    index = _Index(version=version)
-    rows = Unit.objects.filter(
-        subtree_q(jurisdiction.code), level__in=(Level.TOWNSHIP, Level.VILLAGE), is_active=True
-    ).values_list("code", "name", "short_name", "level")
-    for code, name, short_name, level in rows:
-        for n in _names(name, short_name):
-            index.by_name.setdefault(n, []).append((code, level))
+    if index is not None and now - index.checked_at < RECHECK_SECONDS:
+        return index
+    version = _version(jurisdiction)
+    if index is not None and index.version == version:
+        index.checked_at = now
+        return index
+    index = _Index(version=version, checked_at=now)
+    for unit in _units(jurisdiction):
+        index.units[unit.code] = unit
+        for n in _names(unit.name, unit.short_name):
+            index.by_name.setdefault(n, []).append((unit.code, unit.level))
     index.names_longest_first = sorted(index.by_name, key=len, reverse=True)
     with _lock:
         _indexes[jurisdiction.code] = index
@@ -119,7 +134,7 @@ def unit_by_names(jurisdiction: Unit, *, township: str = "", village: str = "") 
         code = township_code
     else:
         raise PlaceNotFound("未填写所属乡镇（街道）或村（社区）。")
-    return Unit.objects.get(code=code)
+    return index.units[code]
 
 
 def unit_in_text(jurisdiction: Unit, text: str) -> Unit:
@@ -141,10 +156,10 @@ def unit_in_text(jurisdiction: Unit, text: str) -> Unit:
         inside = {c for c in villages if any(c.startswith(t) for t in towns)}
         villages = inside or villages
         if len(villages) == 1:
-            return Unit.objects.get(code=next(iter(villages)))
+            return index.units[next(iter(villages))]
         raise PlaceNotFound("地址中的村（社区）名称有重名或有多个，请写明所属乡镇（街道）和一个村（社区）。")
     if len(towns) == 1:
-        return Unit.objects.get(code=next(iter(towns)))
+        return index.units[next(iter(towns))]
     if towns:
         raise PlaceNotFound("地址中出现了多个乡镇（街道），请写明具体的村（社区）。")
     raise PlaceNotFound(f"无法从地址中确定{jurisdiction.display_name}的乡镇（街道）或村（社区）。")

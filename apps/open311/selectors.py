@@ -9,6 +9,7 @@ that page publishes, plus the text and place an API client itself sent.
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,27 @@ def services() -> list[Category]:
 
 def services_changed_at() -> datetime.datetime | None:
     return Category.objects.aggregate(at=Max("updated_at"))["at"]
+
+
+# Active categories by code for POST requests, trusted for CATEGORY_SECONDS: a busy endpoint does not
+# read the category table per request for a tree that a county edits a few times a year.
+CATEGORY_SECONDS = 30.0
+_active: tuple[float, dict[str, Category]] = (0.0, {})
+
+
+def active_category(code: str) -> Category | None:
+    global _active
+    loaded_at, by_code = _active
+    if time.monotonic() - loaded_at >= CATEGORY_SECONDS:
+        by_code = {c.code: c for c in Category.objects.filter(is_active=True)}
+        _active = (time.monotonic(), by_code)
+    return by_code.get(code)
+
+
+def forget() -> None:
+    """Drop the cached categories (tests; right after editing the tree)."""
+    global _active
+    _active = (0.0, {})
 
 
 def service_get(code: str) -> Category:

@@ -29,17 +29,18 @@ from apps.accounts.permissions import Perm
 from apps.audit.services import audit_create, audit_update, record_event, snapshot
 from apps.cases import services as case_services
 from apps.cases.choices import Channel
-from apps.cases.models import Category
 from apps.core.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 from apps.territory.choices import Level
 from apps.territory.models import Grid, Unit
 
-from . import events, places
+from . import events, places, selectors
 from .models import Open311Client, Open311Submission
 
 KEY_HEAD = "o311"
 TITLE_CHARS = 30
 LAST_USED_EVERY = datetime.timedelta(minutes=5)
+CLIENT_CACHE_SECONDS = 10.0
+_clients: dict[str, tuple[float, Open311Client]] = {}
 _PHONE_JUNK = re.compile(r"[\s\-()（）]+")
 
 
@@ -113,16 +114,40 @@ def open311_client_deactivate(*, actor: User | None, client: Open311Client) -> O
     record_event(
         actor=actor, event_type=events.CLIENT_DEACTIVATED, obj=client, data={"prefix": client.prefix}
     )
+    # Forget the kept row now and again after the commit (a request in between may keep it again).
+    prefix = client.prefix
+    _clients.pop(prefix, None)
+    transaction.on_commit(lambda: _clients.pop(prefix, None))
     return client
+
+
+def _client_by_prefix(prefix: str) -> Open311Client | None:
+    """The client row, kept in the process for CLIENT_CACHE_SECONDS: a busy client's every request
+    would otherwise read the same row. Unknown prefixes are not kept (they are read each time)."""
+    now = time.monotonic()
+    hit = _clients.get(prefix)
+    if hit is not None and now - hit[0] < CLIENT_CACHE_SECONDS:
+        return hit[1]
+    client = Open311Client.objects.select_related("jurisdiction").filter(prefix=prefix).first()
+    if client is not None:
+        _clients[prefix] = (now, client)
+    return client
+
+
+def forget_clients() -> None:
+    """Drop the clients kept in this process (tests)."""
+    _clients.clear()
 
 
 def open311_client_authenticate(api_key: str) -> Open311Client:
     """The active client behind an api_key; PermissionDenied (the spec's 403) otherwise.
-    Marks the key used at most every few minutes, so a busy client does not write on each call."""
+    Marks the key used at most every few minutes, so a busy client does not write on each call.
+    A stopped key is refused at once by the process that stopped it and within
+    CLIENT_CACHE_SECONDS by every other app server process."""
     parts = (api_key or "").strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_HEAD:
         raise PermissionDenied("api_key 无效。", code="api_key_invalid")
-    client = Open311Client.objects.select_related("jurisdiction").filter(prefix=parts[1]).first()
+    client = _client_by_prefix(parts[1])
     if client is None or not hmac.compare_digest(client.key_hash, _hash_secret(parts[2])):
         raise PermissionDenied("api_key 无效。", code="api_key_invalid")
     if not client.is_active:
@@ -238,7 +263,7 @@ def open311_request_submit(
     code = (service_code or "").strip()
     if not code:
         raise ValidationFailed("缺少 service_code。", code="service_code_required")
-    category = Category.objects.filter(code=code, is_active=True).first()
+    category = selectors.active_category(code)
     if category is None:
         raise ValidationFailed(f"service_code “{code[:40]}”不存在或已停用。", code="service_code_unknown")
     description = (description or "").strip()

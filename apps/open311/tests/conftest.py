@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from apps.accounts.choices import Role
-from apps.open311 import places, services
+from apps.open311 import places, selectors, services
 from apps.territory import services as territory
 
 SQUARE = {
@@ -23,9 +23,13 @@ INSIDE = {"lat": "26.41", "long": "103.31"}
 def _fresh_open311_state() -> Any:
     """The name index lives in the process and the rate counters in the cache: start without."""
     places.forget()
+    selectors.forget()
+    services.forget_clients()
     cache.clear()
     yield
     places.forget()
+    selectors.forget()
+    services.forget_clients()
 
 
 @pytest.fixture
