@@ -21,7 +21,9 @@ it takes little of the machine), for `--seconds` per measurement. The two endpoi
   * baseline — POST /bench/insert/ with the same body: one INSERT … RETURNING id, a JSON answer.
 
 Every answer must be 201 (anything else is counted and reported); at the end the number of cases
-and of baseline rows must equal the 201s.
+and of baseline rows must equal the 201s. Last, the application's CPU per request is measured in
+this process through Django's test client (median of `--cpu-requests`), which tells where the
+ratio comes from whatever else the machine is doing.
 
     .venv/bin/python bench/cases_api_submit.py
     .venv/bin/python bench/cases_api_submit.py --postgres postgres://root:root@127.0.0.1:5432/postgres
@@ -200,6 +202,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--warmup", type=int, default=100, help="requests per endpoint before measuring")
+    parser.add_argument("--cpu-requests", type=int, default=300, help="in-process CPU sample per endpoint")
     args = parser.parse_args()  # fmt: skip
 
     var_dir = tempfile.mkdtemp(prefix="jc-bench-api-")
@@ -221,6 +224,7 @@ def main() -> None:
                 finally:
                     server.terminate()
                     server.wait(timeout=30)
+                _cpu_per_request(key, args.cpu_requests)
                 _verify()
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
@@ -229,8 +233,8 @@ def main() -> None:
 _TOTALS = {"api": 0, "baseline": 0}
 
 
-def _run(pool: Any, key: str, port: int, args: argparse.Namespace) -> None:
-    body = urlencode(
+def _body(key: str) -> bytes:
+    return urlencode(
         {
             "api_key": key,
             "service_code": "env-garbage",
@@ -241,6 +245,10 @@ def _run(pool: Any, key: str, port: int, args: argparse.Namespace) -> None:
             "phone": "13812345678",
         }
     ).encode()
+
+
+def _run(pool: Any, key: str, port: int, args: argparse.Namespace) -> None:
+    body = _body(key)
     requests = {
         "api": _request("POST", API_PATH, port, body),
         "baseline": _request("POST", BASELINE_PATH, port, body),
@@ -267,6 +275,32 @@ def _run(pool: Any, key: str, port: int, args: argparse.Namespace) -> None:
     print(f"baseline median {medians['baseline']:8.1f} req/s")
     ratio = medians["api"] / medians["baseline"]
     print(f"ratio api/baseline {ratio:.2f} (target ≥ 0.5); non-201 answers: {failures}")
+
+
+def _cpu_per_request(key: str, count: int) -> None:
+    """CPU of the application per request, in this process through Django's test client (no server,
+    no client, no other load counted): where the ratio comes from, whatever the machine's load."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    body = _body(key)
+    results = {}
+    for name, path in (("api", API_PATH), ("baseline", BASELINE_PATH)):
+        times = []
+        for i in range(count + 50):
+            started = time.process_time()
+            response = client.post(path, body, content_type="application/x-www-form-urlencoded")
+            if i >= 50:  # the first ones warm the caches
+                times.append(time.process_time() - started)
+            assert response.status_code == 201, response.content
+            _TOTALS[name] += 1
+        results[name] = statistics.median(times) * 1000
+    print(
+        f"app CPU per request (median of {count}, in process): api {results['api']:.2f} ms, "
+        f"baseline {results['baseline']:.2f} ms → {results['baseline'] / results['api']:.2f}"
+    )
+    connection.close()
 
 
 def _verify() -> None:

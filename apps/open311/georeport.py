@@ -4,8 +4,9 @@ as plain data for `formats.render`.
 What a published request holds (the feed is public, like the cases' public progress page):
 the service, the status (open, or closed when the case is closed, rejected or merged) with the
 status label as status_notes, the body responsible (the holder once dispatched, else the
-responsibility lists' suggestion), the SLA notice, the dates (expected = the reply deadline, else
-the current step's), and the place by its village and township with the village's centre point.
+responsibility lists' suggestion, else the body the category's default triage names), the SLA
+notice, the dates (expected = the reply deadline, else the current step's), and the place by its
+village and township with the village's centre point.
 For requests that came in through this API, the description, address and point the client
 itself sent. Never the submitter's name or phone; digit runs that look like a phone or ID number
 in a description are masked. No media_url: photos would need their metadata stripped first and
@@ -20,8 +21,9 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.cases.choices import CaseKind, Channel, Status
+from apps.cases.choices import CaseKind, Channel, Status, Triage
 from apps.cases.models import Case, Category
+from apps.territory.choices import Level
 
 from .formats import iso
 
@@ -96,33 +98,82 @@ def status_notes(case: Case) -> str:
 
 
 def place_label(case: Case) -> str:
-    """County, township and village names of the case's place (public, as on the progress page)."""
+    """County, township and village names of the case's place (public, as on the progress page);
+    stops at the county, whose ancestors the feed query does not load."""
     names: list[str] = []
     unit: Any = case.unit
-    while unit is not None and len(names) < 3:
+    while unit is not None:
         names.append(unit.display_name)
-        unit = unit.parent if unit.parent_id else None
+        if unit.level <= Level.COUNTY or not unit.parent_id:
+            break
+        unit = unit.parent
     return "".join(reversed(names))
 
 
-class AgencyNames:
-    """agency_responsible: the holder once dispatched; before that the responsibility lists'
-    suggestion for the category and place (memoised: a feed of 1000 repeats a few pairs)."""
+SUGGESTION_BUDGET = 200  # routing look-ups per response; a 1000-request feed must stay quick
 
-    def __init__(self) -> None:
-        self._suggested: dict[tuple[int, int], str] = {}
+
+def _ancestor(unit: Any, level: int) -> Any:
+    while unit is not None and unit.level > level:
+        unit = unit.parent if unit.parent_id else None
+    return unit if unit is not None and unit.level == level else None
+
+
+class AgencyNames:
+    """agency_responsible: the holder once dispatched; before that, the body the responsibility
+    lists name for the category and place (`apps.duties.routing.suggest`), else the body the
+    category's default triage names (三事分流: the township for 大事, the village otherwise).
+
+    A feed repeats few (category, place) pairs and few townships: lists are looked up once per
+    township (none published there: no per-case look-up at all), suggestions once per pair, and
+    at most `budget` suggestions per response (the rest get the triage body)."""
+
+    def __init__(self, budget: int = SUGGESTION_BUDGET) -> None:
+        self._labels: dict[tuple[int, int], str] = {}
+        self._lists: dict[str, bool] = {}
+        self._budget = budget
 
     def __call__(self, case: Case) -> str:
         if case.holder_unit_id or case.holder_org_id:
             return case.holder_name
+        if not case.is_open:
+            return ""  # rejected or merged before anyone held it
         key = (case.category_id, case.unit_id)
-        if key not in self._suggested:
-            from apps.duties import routing
+        if key not in self._labels:
+            self._labels[key] = self._suggested(case) or self._by_triage(case)
+        return self._labels[key]
 
-            suggestion = routing.suggest(case.category, case.unit)
-            primary = suggestion.primary if suggestion is not None else None
-            self._suggested[key] = primary.label if primary is not None else ""
-        return self._suggested[key]
+    def _lists_apply(self, township: Any) -> bool:
+        if township.code not in self._lists:
+            from apps.duties import routing
+            from apps.duties.choices import ListKind
+
+            ancestors = {Level.TOWNSHIP: township}
+            county = _ancestor(township, Level.COUNTY)
+            if county is not None:
+                ancestors[Level.COUNTY] = county
+            found = routing.applicable_lists(township, [ListKind.TERRITORIAL, ListKind.DUTY], ancestors)
+            self._lists[township.code] = bool(found)
+        return self._lists[township.code]
+
+    def _suggested(self, case: Case) -> str:
+        township = _ancestor(case.unit, Level.TOWNSHIP)
+        if township is None or self._budget <= 0 or not self._lists_apply(township):
+            return ""
+        from apps.duties import routing
+
+        self._budget -= 1
+        suggestion = routing.suggest(case.category, case.unit)
+        primary = suggestion.primary if suggestion is not None else None
+        return primary.label if primary is not None else ""
+
+    @staticmethod
+    def _by_triage(case: Case) -> str:
+        township = _ancestor(case.unit, Level.TOWNSHIP)
+        if case.category.default_triage == Triage.MAJOR or case.unit.level == Level.TOWNSHIP:
+            return township.display_name if township is not None else ""
+        village = _ancestor(case.unit, Level.VILLAGE)
+        return village.display_name if village is not None else ""
 
 
 def request(case: Case, agency: AgencyNames) -> dict[str, Any]:

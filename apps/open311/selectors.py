@@ -100,14 +100,23 @@ def service_get(code: str) -> Category:
     return category
 
 
+_UNIT_FIELDS = ("code", "name", "short_name", "level", "latitude", "longitude", "parent_id")
+
+
 def _feed(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """The columns a published request needs and nothing more: a feed loads up to 1000 cases, and
+    a case row is wide (its merged-into original would be loaded whole otherwise)."""
+    units = ["unit", "unit__parent", "unit__parent__parent", "unit__parent__parent__parent"]
     return qs.select_related(
-        "category__parent",
-        "unit__parent__parent",
-        "holder_unit",
-        "holder_org",
-        "merged_into",
-    )
+        "category__parent", *units, "holder_unit", "holder_org", "merged_into"
+    ).only(
+        "tracking_code", "channel", "status", "description", "address", "latitude", "longitude",
+        "submitted_at", "updated_at", "reply_due", "due_at",
+        "category__code", "category__name", "category__kind", "category__reply_days",
+        "category__default_triage", "category__parent__name",
+        *(f"{path}__{name}" for path in units for name in _UNIT_FIELDS),
+        "holder_unit__name", "holder_unit__short_name", "holder_org__name", "merged_into__tracking_code",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
