@@ -24,6 +24,7 @@ from django.conf import settings
 from apps.cases.choices import CaseKind, Channel, Status, Triage
 from apps.cases.models import Case, Category
 from apps.territory.choices import Level
+from apps.territory.models import Unit
 
 from .formats import iso
 
@@ -148,10 +149,10 @@ class AgencyNames:
             from apps.duties import routing
             from apps.duties.choices import ListKind
 
-            ancestors = {Level.TOWNSHIP: township}
+            ancestors: dict[int, Unit] = {int(Level.TOWNSHIP): township}
             county = _ancestor(township, Level.COUNTY)
             if county is not None:
-                ancestors[Level.COUNTY] = county
+                ancestors[int(Level.COUNTY)] = county
             found = routing.applicable_lists(township, [ListKind.TERRITORIAL, ListKind.DUTY], ancestors)
             self._lists[township.code] = bool(found)
         return self._lists[township.code]
