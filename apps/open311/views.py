@@ -165,7 +165,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     submission = services.open311_request_submit(
         client=client,
         service_code=_param(request, "service_code", 40),
-        description=_param(request, "description", 4000),
+        description=_param(request, "description", 5000),  # case_submit refuses over 4000
         latitude=_float(request, "lat"),
         longitude=_float(request, "long"),
         address=_param(request, "address_string", 200),

@@ -202,6 +202,7 @@ def test_post_outside_every_grid_falls_back_to_the_address(world: dict[str, Any]
         ({"lat": "abc", "long": "103.1"}, 400, "lat 须为数字（十进制度）。"),
         ({"lat": "26.4"}, 400, "lat 和 long 须同时提供。"),
         ({"description": "太脏"}, 400, "请填写诉求内容（至少 5 个字）。"),
+        ({"description": "脏" * 4001}, 400, "诉求内容不能超过 4000 个字。"),
         ({"phone": "0874-1234567"}, 400, "手机号须为 11 位数字。"),
         ({"media_url": "javascript:alert(1)"}, 400, "media_url 须为 http 或 https 网址。"),
         ({"jurisdiction_id": "530325"}, 400, "jurisdiction_id 与 api_key 的管辖区域（530326）不符。"),
