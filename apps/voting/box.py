@@ -3,8 +3,13 @@
 Each event's hash is sha256(previous hash + canonical JSON of its payload); the first event links
 to 64 zeros. A ballot's receipt is sha256("motion|voter token|choice|nonce"), shown to the voter
 and published, so a voter finds their receipt in the list and anyone can recompute the chain, the
-receipts and the tally from the published events (`verify`). `append` is called only by
+receipts and the tally from the published events (`verify`). Events are appended only by
 services.py, inside its transaction and under the meeting's row lock.
+
+Events: `open` (electorate, households, rules, window), `attend` (a person signed in without
+voting yet: voter and household pseudonyms, channel), `ballot` (voter pseudonym, choice, channel,
+nonce, receipt; with a `household_token` when this ballot is also the voter's sign-in, so a
+voter who was not yet present costs one event, not two), `close` (the tally).
 """
 
 from __future__ import annotations
@@ -43,19 +48,25 @@ def receipt_of(motion_id: int, voter_token: str, choice: str, nonce: str) -> str
     return hashlib.sha256(f"{motion_id}|{voter_token}|{choice}|{nonce}".encode()).hexdigest()
 
 
+def chained(
+    motion_id: int, count: int, head: str, event_type: str, at: str, data: dict[str, Any]
+) -> tuple[int, str, dict[str, Any], str]:
+    """The next event after a head of `count` events ending in `head`: (seq, prev, payload, hash)."""
+    seq = count + 1
+    prev = head or GENESIS
+    payload = {"seq": seq, "type": event_type, "motion": motion_id, "at": at, **data}
+    return seq, prev, payload, link(prev, payload)
+
+
 def append(meeting: Meeting, event_type: str, at: str, data: dict[str, Any]) -> BoxEvent:
     """Add one event after the meeting's head. The caller holds the meeting row locked and saves
-    `head_hash` and `event_count` afterwards."""
-    seq = meeting.event_count + 1
-    prev = meeting.head_hash or GENESIS
-    payload = {"seq": seq, "type": event_type, "motion": meeting.motion_id, "at": at, **data}
+    `head_hash` and `event_count` afterwards. (Ballots and sign-ins append through
+    `services._chain`, the same chain written by castpath's statements.)"""
+    seq, prev, payload, digest = chained(
+        meeting.motion_id, meeting.event_count, meeting.head_hash, event_type, at, data
+    )
     event = BoxEvent.objects.create(
-        motion_id=meeting.motion_id,
-        seq=seq,
-        type=event_type,
-        payload=payload,
-        prev_hash=prev,
-        hash=link(prev, payload),
+        motion_id=meeting.motion_id, seq=seq, type=event_type, payload=payload, prev_hash=prev, hash=digest
     )
     meeting.event_count = seq
     meeting.head_hash = event.hash
@@ -98,6 +109,9 @@ def replay(motion_id: int, events: list[dict[str, Any]]) -> Verification:
             households.add(payload.get("household_token") or payload["voter_token"])
         elif kind == BoxEventType.BALLOT:
             token = payload["voter_token"]
+            if "household_token" in payload:  # the ballot of someone not yet present signs them in
+                attended.add(token)
+                households.add(payload["household_token"])
             if token in voted:
                 problems.append(f"第 {index} 条事件：同一人重复投票")
             if receipt_of(motion_id, token, payload["choice"], payload["nonce"]) != payload["receipt"]:

@@ -5,7 +5,8 @@ and the hash-chained ballot box), warnings raised by the sweep, and the county's
 One person, one vote is the database's job: `Ballot` is unique on (motion, voter) whatever the
 channel (paper, hands, online), and so is `Attendance`. Ballot-box events form a hash chain per
 motion (`BoxEvent.prev_hash`/`hash`, unique seq), so an edit to a stored ballot or event after the
-fact is detected by `services.box_verify`.
+fact is detected by `box.verify`. The electorate of a meeting is stored when its box opens
+(`Elector`), so who may vote does not move under a running vote.
 """
 
 from __future__ import annotations
@@ -284,6 +285,9 @@ class Meeting(models.Model):
     majority_met = models.BooleanField("过半数同意", default=False)
     head_hash = models.CharField("票箱哈希链末端", max_length=64, blank=True)
     event_count = models.PositiveIntegerField(default=0)
+    # True when the box opened with its electorate stored as `Elector` rows (every meeting opened
+    # since they exist); older meetings check eligibility against the rules on each ballot.
+    electorate_fixed = models.BooleanField(default=False)
 
     scope_path = "motion__village__code"
 
@@ -304,6 +308,28 @@ class Meeting(models.Model):
     def is_open(self, now: object = None) -> bool:
         moment = now or timezone.now()
         return self.closed_at is None and self.opens_at <= moment < self.closes_at  # type: ignore[operator]
+
+
+class Elector(models.Model):
+    """A person entitled to vote at a motion's meeting (应到人员), fixed when the box opens, so the
+    electorate counted then (`Meeting.electorate`) and the people allowed to vote are one set."""
+
+    motion = models.ForeignKey(Motion, on_delete=models.PROTECT, related_name="electors")
+    resident = models.ForeignKey("people.Resident", on_delete=models.PROTECT, related_name="+")
+
+    scope_path = "motion__village__code"
+
+    class Meta:
+        verbose_name = "应到人员"
+        verbose_name_plural = "应到人员"
+        constraints = [models.UniqueConstraint(fields=["motion", "resident"], name="voting_elector_once")]
+
+    def __str__(self) -> str:
+        return f"{self.motion_id} {self.resident_id}"
+
+    @property
+    def scope_value(self) -> str:
+        return self.motion.village.code
 
 
 class Attendance(models.Model):

@@ -20,6 +20,7 @@ from apps.territory.models import Unit
 from apps.territory.paths import subtree_q
 
 from .choices import BodyKind, MeetingKind, Outcome
+from .models import Elector
 
 # The law's defaults. Representatives' meeting (art. 26): at least 2/3 of members attend, more
 # than half of those attending approve. Villagers' meeting (art. 22): more than half of villagers
@@ -176,6 +177,19 @@ def electorate(kind: str, village: Unit, on: datetime.date) -> Any:
 
 def is_eligible(kind: str, village: Unit, on: datetime.date, resident: Resident) -> bool:
     return Resident.objects.filter(electorate_q(kind, village, on), pk=resident.pk).exists()
+
+
+def roll(meeting: Any, village: Unit) -> Any:
+    """Who may vote at this meeting: the electorate stored when its box opened (`Elector`), or,
+    for a meeting opened before the roll was kept, the rules on its date."""
+    if meeting.electorate_fixed:
+        stored = Elector.objects.filter(motion_id=meeting.motion_id).values("resident_id")
+        return Resident.objects.filter(pk__in=stored)
+    return electorate(meeting.kind, village, meeting.held_on)
+
+
+def on_roll(meeting: Any, village: Unit, resident_id: int) -> bool:
+    return roll(meeting, village).filter(pk=resident_id).exists()
 
 
 def household_count(village: Unit) -> int:

@@ -186,7 +186,7 @@ class RosterRow:
 
 def hall_roster(motion: Motion, meeting: Meeting, q: str = "") -> list[RosterRow]:
     """The electorate with who is present and who has voted (not how: tellers need no more)."""
-    voters = rules.electorate(meeting.kind, motion.village, meeting.held_on).order_by("name", "id")
+    voters = rules.roll(meeting, motion.village).order_by("name", "id")
     if q:
         voters = voters.filter(name__icontains=q)
     present = dict(Attendance.objects.filter(motion=motion).values_list("resident_id", "channel"))
@@ -203,7 +203,7 @@ def roster_row(motion: Motion, voter: Resident) -> RosterRow:
 
 
 def roster_voter(motion: Motion, meeting: Meeting, resident_id: int) -> Resident:
-    voter = rules.electorate(meeting.kind, motion.village, meeting.held_on).filter(pk=resident_id).first()
+    voter = rules.roll(meeting, motion.village).filter(pk=resident_id).first()
     if voter is None:
         raise NotFound("该居民不是本次会议的表决人员。", code="not_member")
     return voter
@@ -367,7 +367,7 @@ def my_voting(user: Any) -> dict[str, Any]:
         closed_at__isnull=True,
         closes_at__gt=now,
     ).select_related("motion")
-    open_ = [m for m in meetings if rules.is_eligible(m.kind, village, m.held_on, resident)]
+    open_ = [m for m in meetings if rules.on_roll(m, village, resident.pk)]
     voted = set(Ballot.objects.filter(voter=resident).values_list("motion_id", flat=True))
     ballots = list(
         Ballot.objects.filter(voter=resident).select_related("motion__village").order_by("-cast_at")[:20]

@@ -4,9 +4,9 @@ meeting and its ballots (hall and online), the result and implementation reports
 Every step goes through `machine.advance`, checks its permission over the motion's village
 (VOTE_MANAGE for the village's own steps, VOTE_REVIEW for the township, VOTE_TELLER for hall
 ballots, VOTE_SUPERVISE for the supervision committee), and writes the audit record and a typed
-event. Ballots are cast under the meeting's row lock (one appender per ballot box, so the hash
-chain stays a chain); one person, one vote is the database's unique constraint, caught here and
-told as a Conflict.
+event. Ballots are appended to the box's hash chain under the meeting's row lock (one appender per
+ballot box, so the chain stays a chain), taken last so concurrent voters overlap everything else;
+one person, one vote is the database's unique constraint, answered here as a Conflict.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import datetime
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
@@ -27,7 +27,8 @@ from apps.accounts import access
 from apps.accounts.choices import UserKind
 from apps.accounts.models import User
 from apps.accounts.permissions import Perm
-from apps.audit.services import audit_create, audit_update, record_event, snapshot
+from apps.audit.models import ChangeAction
+from apps.audit.services import audit_create, audit_update, record_change, record_event, snapshot
 from apps.core.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 from apps.people.choices import ResidentStatus
 from apps.people.models import Resident
@@ -35,7 +36,7 @@ from apps.people.selectors import resident_of
 from apps.territory.choices import Level
 from apps.territory.models import Unit
 
-from . import box, events, machine, rules
+from . import box, castpath, events, machine, rules
 from .choices import (
     AttendanceChannel,
     BodyKind,
@@ -55,6 +56,7 @@ from .models import (
     Attendance,
     Ballot,
     Body,
+    Elector,
     Meeting,
     Membership,
     Motion,
@@ -600,7 +602,8 @@ def vote_open(
         raise ValidationFailed("投票时间窗口不能超过 7 天。", code="window_too_long")
     if closes_at <= timezone.now():
         raise ValidationFailed("投票截止时间已过，请重新设定。", code="window_past")
-    voters = rules.electorate(kind, motion.village, held_on).count()
+    roll = list(rules.electorate(kind, motion.village, held_on).values_list("pk", flat=True))
+    voters = len(roll)
     if voters == 0:
         raise ValidationFailed(
             f"{motion.village}在 {held_on} 没有{MeetingKind(kind).label}的表决人员：请先维护村民代表名单。",
@@ -618,8 +621,13 @@ def vote_open(
         rules=policy["rules"],
         electorate=voters,
         households=rules.household_count(motion.village),
+        electorate_fixed=True,
     )
     meeting.save()
+    # The roll is kept: the people counted as 应到 now are the ones who may vote until it closes
+    # (a seat ending or a resident moving mid-vote changes neither), and a ballot checks it with
+    # one index probe instead of the electorate's joins.
+    Elector.objects.bulk_create([Elector(motion=motion, resident_id=pk) for pk in roll], batch_size=1000)
     box.append(
         meeting,
         BoxEventType.OPEN,
@@ -659,126 +667,171 @@ def vote_open(
     return motion
 
 
-def _open_meeting(motion: Motion) -> Any:
-    """The meeting, locked, if its box takes ballots now; otherwise the specific refusal."""
-    meeting = (
-        Meeting.objects.select_for_update(of=("self",))
-        .select_related("motion__village")
-        .filter(motion=motion)
-        .first()
-    )
-    current = meeting.motion if meeting is not None else Motion.objects.get(pk=motion.pk)
-    if current.status != MotionStatus.VOTING or meeting is None:
+# The cast path (hall and online). Per ballot: the box read without a lock, the voter (their
+# login's resident and their place on the stored roll in one statement), the attendance and the
+# ballot rows (each insert answered by its unique constraint), the audit record, and only then
+# the meeting's row lock for the chain append. Everything before the lock runs side by side for
+# concurrent voters; the lock is held for three one-row statements and the commit. The box's
+# state is checked again under the lock, so a ballot racing the close is refused and rolled back.
+# The statements are castpath's (plain SQL); see its docstring for why.
+
+
+def _refuse_closed(meeting_id: int) -> NoReturn:
+    closes = timezone.localtime(Meeting.objects.values_list("closes_at", flat=True).get(pk=meeting_id))
+    raise Conflict(f"投票已于 {closes:%Y-%m-%d %H:%M} 截止。", code="window_closed")
+
+
+def _box(motion: Motion, login: User | None = None) -> castpath.Box:
+    """The motion's ballot box if it takes ballots now; otherwise the specific refusal. With a
+    login, the same statement finds the resident linked to it (see `_verified_voter`)."""
+    state = castpath.box_state(motion.pk, timezone.now(), getattr(login, "pk", None))
+    if state is None or state.status != MotionStatus.VOTING:
         raise Conflict("该事项当前不在票决阶段，不能投票。", code="not_voting")
-    now = timezone.now()
-    if now < meeting.opens_at:
-        opens = timezone.localtime(meeting.opens_at)
+    if state.not_yet_open:
+        opens_at = Meeting.objects.values_list("opens_at", flat=True).get(pk=state.meeting_id)
+        opens = timezone.localtime(opens_at)
         raise Conflict(f"投票尚未开始：开始时间为 {opens:%Y-%m-%d %H:%M}。", code="window_not_open")
-    if now >= meeting.closes_at or meeting.closed_at is not None:
-        closes = timezone.localtime(meeting.closes_at)
-        raise Conflict(f"投票已于 {closes:%Y-%m-%d %H:%M} 截止。", code="window_closed")
-    return meeting
+    if state.closed:
+        _refuse_closed(state.meeting_id)
+    return state
 
 
-def _attend(actor: User, meeting: Any, voter: Resident, channel: str) -> Attendance:
-    existing = Attendance.objects.filter(motion_id=meeting.motion_id, resident=voter).first()
-    if existing is not None:
-        return existing
+def _on_roll(box_: castpath.Box, voter: castpath.Voter) -> bool:
+    if box_.electorate_fixed:
+        if voter.elector is not None:
+            return voter.elector
+        return castpath.is_elector(box_.motion_id, voter.pk)
+    # A meeting opened before the roll was stored: the rules on its date, as it was then.
+    meeting = Meeting(motion_id=box_.motion_id, kind=box_.kind, held_on=box_.held_on, electorate_fixed=False)
+    return rules.on_roll(meeting, Unit.objects.get(pk=box_.village_id), voter.pk)
+
+
+def _as_voter(resident: Resident) -> castpath.Voter:
+    return castpath.Voter(
+        pk=resident.pk, name=resident.name, id_tail=resident.id_tail or "", household_id=resident.household_id
+    )
+
+
+def _chain(box_: castpath.Box, event_type: str, at: str, data: dict[str, Any]) -> None:
+    """Append one event to the box's hash chain under the meeting's row lock, after checking the
+    box is still open (it may have closed since `_box` read it; then nothing of this call stays)."""
+    head = castpath.lock_head(box_.meeting_id, timezone.now())
+    if head.closed:
+        _refuse_closed(box_.meeting_id)
+    seq, prev, payload, digest = box.chained(box_.motion_id, head.count, head.hash, event_type, at, data)
+    castpath.append(
+        meeting_id=box_.meeting_id,
+        motion_id=box_.motion_id,
+        seq=seq,
+        type=event_type,
+        payload=payload,
+        prev=prev,
+        digest=digest,
+    )
+
+
+def _sign_in(actor: User, box_: castpath.Box, voter: castpath.Voter, channel: str) -> Attendance:
+    """Present at the meeting without a ballot yet (a teller's sign-in, or the online identity
+    step): the attendance row and an `attend` event; nothing new if already present."""
+    now = timezone.now()
     attendance = Attendance(
-        motion_id=meeting.motion_id,
-        resident=voter,
+        motion_id=box_.motion_id,
+        resident_id=voter.pk,
         household_id_at=voter.household_id,
         channel=channel,
+        at=now,
         recorded_by=actor,
     )
-    try:
-        with transaction.atomic():
-            attendance.save()
-    except IntegrityError:  # the same person signed in through the other channel a moment ago
-        return Attendance.objects.get(motion_id=meeting.motion_id, resident=voter)
-    box.append(
-        meeting,
+    attendance.pk = castpath.attend(
+        motion_id=box_.motion_id, voter=voter, channel=channel, recorded_by=actor.pk, at=now
+    )
+    if attendance.pk is None:
+        return Attendance.objects.get(motion_id=box_.motion_id, resident_id=voter.pk)
+    _chain(
+        box_,
         BoxEventType.ATTEND,
-        _now_iso(),
+        now.isoformat(),
         {
-            "voter_token": box.pseudonym(meeting.motion_id, "voter", voter.pk),
-            "household_token": box.pseudonym(meeting.motion_id, "household", voter.household_id),
+            "voter_token": box.pseudonym(box_.motion_id, "voter", voter.pk),
+            "household_token": box.pseudonym(box_.motion_id, "household", voter.household_id),
             "channel": channel,
         },
     )
     return attendance
 
 
-def _cast(actor: User, meeting: Any, voter: Resident, choice: str, channel: str) -> Ballot:
+def _cast(
+    actor: User, motion: Motion, box_: castpath.Box, voter: castpath.Voter, choice: str, channel: str
+) -> Ballot:
     if choice not in Choice.values:
         raise ValidationFailed("请选择同意、反对或弃权。", code="choice_invalid")
-    _attend(
-        actor,
-        meeting,
-        voter,
-        AttendanceChannel.ONLINE if channel == Channel.ONLINE else AttendanceChannel.HALL,
+    now = timezone.now()
+    present = AttendanceChannel.ONLINE if channel == Channel.ONLINE else AttendanceChannel.HALL
+    signed_in = castpath.attend(
+        motion_id=box_.motion_id, voter=voter, channel=present, recorded_by=actor.pk, at=now
     )
-    token = box.pseudonym(meeting.motion_id, "voter", voter.pk)
+    token = box.pseudonym(box_.motion_id, "voter", voter.pk)
     nonce = secrets.token_hex(16)
     ballot = Ballot(
-        motion=meeting.motion,  # loaded with its village: the audit row reads the scope from it
-        voter=voter,
+        motion=motion,
+        voter_id=voter.pk,
         choice=choice,
         channel=channel,
         voter_token=token,
         nonce=nonce,
-        receipt=box.receipt_of(meeting.motion_id, token, choice, nonce),
+        receipt=box.receipt_of(box_.motion_id, token, choice, nonce),
+        cast_at=now,
         entered_by=actor,
     )
-    try:
-        with transaction.atomic():
-            ballot.save()
-    except IntegrityError as exc:
-        # The unique (motion, voter) constraint decides; the normal path spends no query asking.
-        previous = Ballot.objects.filter(motion_id=meeting.motion_id, voter=voter).only("channel").first()
+    ballot.pk = castpath.insert_ballot(
+        motion_id=box_.motion_id,
+        voter_id=voter.pk,
+        choice=choice,
+        channel=channel,
+        voter_token=token,
+        nonce=nonce,
+        receipt=ballot.receipt,
+        cast_at=now,
+        entered_by=actor.pk,
+    )
+    if ballot.pk is None:
+        # The unique (motion, voter) constraint refused it; the transaction is intact, so the
+        # first ballot's channel can be named. The caller's atomic block undoes the sign-in above.
+        previous = Ballot.objects.filter(motion_id=box_.motion_id, voter_id=voter.pk).only("channel").first()
         how = f"（{previous.get_channel_display()}）" if previous is not None else ""
-        raise Conflict(f"{voter.name}已经投过票{how}，每人只能投一票。", code="already_voted") from exc
-    box.append(
-        meeting,
-        BoxEventType.BALLOT,
-        ballot.cast_at.isoformat(),
-        {
-            "voter_token": token,
-            "choice": choice,
-            "channel": channel,
-            "nonce": nonce,
-            "receipt": ballot.receipt,
-        },
+        raise Conflict(f"{voter.name}已经投过票{how}，每人只能投一票。", code="already_voted")
+    ballot._state.adding, ballot._state.db = False, "default"
+    # The audit record is the ballot's accountability trail (who entered it, from which request
+    # and address); the choice stays out of it (Ballot.audit_exclude): on a secret ballot the audit
+    # log must not tie a name to a vote. The chained `ballot` event below is the ballot's business
+    # event (typed, published, verifiable), so no separate `voting.ballot_cast` Event row is
+    # written: it held only the channel and a receipt prefix, which both records already hold.
+    record_change(
+        actor=actor, obj=ballot, action=ChangeAction.CREATE, before=None, scope_code=box_.village_code
     )
-    meeting.save(update_fields=["event_count", "head_hash"])
-    # The choice stays out of the audit row (Ballot.audit_exclude): on a secret ballot the audit log
-    # must not tie a name to a vote. The ballot box holds the choice under the voter's pseudonym.
-    audit_create(actor=actor, obj=ballot)
-    record_event(
-        actor=actor,
-        event_type=events.BALLOT_CAST,
-        obj=meeting.motion,
-        data={"channel": channel, "receipt": ballot.receipt[:16]},
-    )
+    data = {
+        "voter_token": token,
+        "choice": choice,
+        "channel": channel,
+        "nonce": nonce,
+        "receipt": ballot.receipt,
+    }
+    if signed_in is not None:  # not yet present: this ballot is also their sign-in (one event, not two)
+        data["household_token"] = box.pseudonym(box_.motion_id, "household", voter.household_id)
+    _chain(box_, BoxEventType.BALLOT, now.isoformat(), data)
     return ballot
-
-
-def _eligible_voter(meeting: Any, voter: Resident) -> bool:
-    return rules.is_eligible(meeting.kind, meeting.motion.village, meeting.held_on, voter)
 
 
 @transaction.atomic
 def attendance_record(*, actor: User, motion: Motion, voter: Resident) -> Attendance:
     """A teller signs a person in at the hall (present without having voted yet)."""
     access.require(actor, Perm.VOTE_TELLER, motion.village.code)
-    meeting = _open_meeting(motion)
-    if not _eligible_voter(meeting, voter):
+    box_ = _box(motion)
+    person = _as_voter(voter)
+    if not _on_roll(box_, person):
         raise ValidationFailed(f"{voter.name}不是本次会议的表决人员。", code="not_member")
-    attendance = _attend(actor, meeting, voter, AttendanceChannel.HALL)
-    meeting.save(update_fields=["event_count", "head_hash"])
-    record_event(
-        actor=actor, event_type=events.ATTENDANCE_RECORDED, obj=meeting.motion, data={"channel": "hall"}
-    )
+    attendance = _sign_in(actor, box_, person, AttendanceChannel.HALL)
+    record_event(actor=actor, event_type=events.ATTENDANCE_RECORDED, obj=motion, data={"channel": "hall"})
     return attendance
 
 
@@ -790,40 +843,44 @@ def ballot_enter(
     access.require(actor, Perm.VOTE_TELLER, motion.village.code)
     if channel not in (Channel.PAPER, Channel.HANDS):
         raise ValidationFailed("现场计票只能录入纸质选票或举手表决。", code="channel_invalid")
-    meeting = _open_meeting(motion)
-    if not _eligible_voter(meeting, voter):
+    box_ = _box(motion)
+    person = _as_voter(voter)
+    if not _on_roll(box_, person):
         raise ValidationFailed(f"{voter.name}不是本次会议的表决人员。", code="not_member")
-    return _cast(actor, meeting, voter, choice, channel)
+    return _cast(actor, motion, box_, person, choice, channel)
 
 
-def _verify_key(motion: Motion, actor: User) -> str:
-    return f"voting:verify:{motion.pk}:{actor.pk}"
+def _verify_key(motion_id: int, actor: User) -> str:
+    return f"voting:verify:{motion_id}:{actor.pk}"
 
 
-def _verified_voter(actor: User, meeting: Any, name: str, id_tail: str) -> Resident:
+def _verified_voter(actor: User, box_: castpath.Box, name: str, id_tail: str) -> castpath.Voter:
     """The online voter behind a resident login, checked against name and ID-number tail.
 
     Wrong answers are counted outside the transaction (the cache), so a caller rolling back
     cannot reset the count; after five the motion is locked for that login for an hour."""
     if actor is None or not actor.is_authenticated or actor.kind != UserKind.RESIDENT:
         raise PermissionDenied("云票决须使用居民账号（手机验证码）登录。", code="not_resident")
-    voter = resident_of(actor)
-    if voter is None:
-        raise PermissionDenied("您的账号尚未关联居民档案，请联系村干部。", code="no_resident")
-    key = _verify_key(meeting.motion, actor)
+    voter = box_.login_voter
+    if voter is None:  # not linked by account: the phone-number match of resident_of (rare)
+        resident = resident_of(actor)
+        if resident is None:
+            raise PermissionDenied("您的账号尚未关联居民档案，请联系村干部。", code="no_resident")
+        voter = _as_voter(resident)
+    key = _verify_key(box_.motion_id, actor)
     failures = int(cache.get(key, 0))
     if failures >= VERIFY_MAX_FAILURES:
         raise RateLimited("身份核验失败次数过多，请一小时后再试或到会场投票。", code="verify_locked")
-    if not _eligible_voter(meeting, voter):
+    if not _on_roll(box_, voter):
         raise PermissionDenied(
-            f"您不是本次{meeting.get_kind_display()}的表决人员，不能参加票决。", code="not_member"
+            f"您不是本次{MeetingKind(box_.kind).label}的表决人员，不能参加票决。", code="not_member"
         )
     ok_name = (name or "").strip() == voter.name
-    ok_tail = (id_tail or "").strip().upper() == (voter.id_tail or "").upper() and bool(voter.id_tail)
+    ok_tail = (id_tail or "").strip().upper() == voter.id_tail.upper() and bool(voter.id_tail)
     if not (ok_name and ok_tail):
         cache.set(key, failures + 1, VERIFY_LOCK_SECONDS)
         left = VERIFY_MAX_FAILURES - failures - 1
-        logger.warning("voting verify failed motion=%s user=%s", meeting.motion_id, actor.pk)
+        logger.warning("voting verify failed motion=%s user=%s", box_.motion_id, actor.pk)
         raise ValidationFailed(
             f"身份核验未通过：姓名或身份证号后四位与档案不符（还可尝试 {left} 次）。", code="verify_failed"
         )
@@ -833,19 +890,17 @@ def _verified_voter(actor: User, meeting: Any, name: str, id_tail: str) -> Resid
 @transaction.atomic
 def voter_verify(*, actor: User, motion: Motion, name: str, id_tail: str) -> Attendance:
     """The online voter confirms name and ID tail; they are then present (online) at the meeting."""
-    meeting = _open_meeting(motion)
-    voter = _verified_voter(actor, meeting, name, id_tail)
-    attendance = _attend(actor, meeting, voter, AttendanceChannel.ONLINE)
-    meeting.save(update_fields=["event_count", "head_hash"])
-    return attendance
+    box_ = _box(motion, actor)
+    voter = _verified_voter(actor, box_, name, id_tail)
+    return _sign_in(actor, box_, voter, AttendanceChannel.ONLINE)
 
 
 @transaction.atomic
 def ballot_cast_online(*, actor: User, motion: Motion, choice: str, name: str, id_tail: str) -> Ballot:
     """云票决: a representative votes from a phone inside the window, identity checked again."""
-    meeting = _open_meeting(motion)
-    voter = _verified_voter(actor, meeting, name, id_tail)
-    return _cast(actor, meeting, voter, choice, Channel.ONLINE)
+    box_ = _box(motion, actor)
+    voter = _verified_voter(actor, box_, name, id_tail)
+    return _cast(actor, motion, box_, voter, choice, Channel.ONLINE)
 
 
 def _live_counts(motion: Motion) -> dict[str, int]:
@@ -869,6 +924,9 @@ def _live_counts(motion: Motion) -> dict[str, int]:
 def vote_close(*, actor: User, motion: Motion) -> Motion:
     """The chair ends the vote: the box closes, the tally (attendance, quorum, majority, outcome)
     is computed from the ballots and written into the chain and the step-5 record."""
+    # The meeting first, then the motion: a ballot takes the meeting's lock last and its foreign
+    # keys take their key-share lock on the motion at COMMIT (Django's constraints are deferred
+    # on PostgreSQL), so holding the motion while waiting for the meeting would deadlock with it.
     meeting = Meeting.objects.select_for_update().filter(motion=motion).first()
     motion = _locked(motion)
     access.require(actor, Perm.VOTE_MANAGE, motion.village.code)

@@ -73,7 +73,9 @@ def test_full_procedure_hall_and_online(village: dict[str, Any]) -> None:
 
     check = box.verify(motion)
     assert check.ok, check.problems
-    assert check.recomputed["outcome"] == Outcome.REJECTED and check.events == 1 + 4 + 3 + 1
+    # open; three ballots, each also the sign-in of a voter not yet present; one sign-in; close
+    assert check.recomputed["outcome"] == Outcome.REJECTED and check.events == 1 + 3 + 1 + 1
+    assert check.recomputed["attended"] == 4
 
     motion = services.motion_publish_result(actor=v["cadre"], motion=motion)
     assert motion.status == MotionStatus.CLOSED and motion.result_published_at is not None
