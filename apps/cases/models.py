@@ -278,6 +278,12 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=Q(holder_unit__isnull=True) | Q(holder_org__isnull=True), name="case_one_holder"
             ),
+            # An outside work order (12345 hotline, Open311 client) is registered once per channel.
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="case_unique_external_id",
+            ),
             models.CheckConstraint(
                 condition=~Q(status=Status.CLOSED) | Q(closed_at__isnull=False), name="case_closed_has_time"
             ),

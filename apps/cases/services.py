@@ -326,7 +326,11 @@ def _place(
             and geo.LAT_RANGE[0] <= latitude <= geo.LAT_RANGE[1]
         ):
             raise ValidationFailed("位置不在中国范围内，请重新定位。", code="point_out_of_range")
-        grid = geo.locate(longitude, latitude)
+        # The finest active grid containing the point (a citizen's report: not scoped to a user).
+        ids = geo.candidate_grid_ids(longitude, latitude)
+        grid = (
+            Grid.objects.select_related("unit").filter(pk__in=ids, is_active=True).order_by("-level").first()
+        )
     if unit is None and grid is not None:
         unit = grid.unit
     if unit is None:
@@ -415,6 +419,8 @@ def case_submit(
                 case.save()
             break
         except IntegrityError as exc:
+            if "external_id" in str(exc):  # the same work order registered at the same moment
+                raise Conflict(f"工单号 {external_id} 已登记。", code="duplicate_external_id") from exc
             if "tracking_code" not in str(exc) and "case_tracking" not in str(exc):
                 raise
     else:  # pragma: no cover - 32^5 codes a day

@@ -372,3 +372,20 @@ def test_emergency_is_due_the_same_day(people: dict[str, Any], submit: Any) -> N
     assert timezone.localtime(case.reply_due).date() == today
     assert timezone.localtime(case.sign_due).date() == today
     assert case.sla_state in (SlaState.NORMAL, SlaState.RED)
+
+
+def test_a_point_finds_its_grid_and_village(people: dict[str, Any], submit: Any) -> None:
+    from apps.territory import services as territory
+
+    square = {
+        "type": "Polygon",
+        "coordinates": [
+            [[103.30, 26.40], [103.32, 26.40], [103.32, 26.42], [103.30, 26.42], [103.30, 26.40]]
+        ],
+    }
+    territory.grid_set_boundary(actor=people["admin"], grid=people["g11"], boundary=square)
+    case = submit(unit=None, latitude=26.41, longitude=103.31)
+    assert case.grid == people["g11"] and case.unit == people["v11"]
+    with pytest.raises(ValidationFailed) as err:
+        submit(unit=None, latitude=30.0, longitude=110.0)  # in China, but in no grid of ours
+    assert err.value.code == "place_required"

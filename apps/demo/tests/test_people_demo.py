@@ -142,7 +142,9 @@ def test_lite_demo_people_are_plausible_and_a_rerun_adds_nothing() -> None:
     # One event for the load, no audit record per row.
     loaded = Event.objects.filter(event_type=events.DEMO_LOADED).get()
     assert loaded.data["households"] == len(households) and loaded.data["residents"] == len(residents)
-    assert not AuditRecord.objects.filter(content_type__app_label="people").exists()
+    # (The one audited change: the demo resident's login linked to a villager's record.)
+    audited = list(AuditRecord.objects.filter(content_type__app_label="people"))
+    assert [r.changed_fields for r in audited] == [["account_id"]]
 
     # A second run creates nothing, writes no event and leaves every record as it was.
     before = (Household.objects.count(), Resident.objects.count(), Event.objects.count())
