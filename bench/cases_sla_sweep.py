@@ -174,7 +174,7 @@ def build_cases(
     span = datetime.timedelta(days=365 * years)
     counts: dict[str, int] = {"open": 0, "closed": 0, "rejected": 0, "turn_red": 0, "turn_yellow": 0}
 
-    def row(pk: int) -> list[Any]:
+    def row(pk: int, submitted: datetime.datetime, is_open: bool) -> list[Any]:
         values = list(template)
         village = villages[rng.randrange(len(villages))]
         category_id, kind = categories[rng.randrange(len(categories))]
@@ -188,13 +188,8 @@ def build_cases(
         values[index["unit_id"]] = village.pk
         values[index["updated_at"]] = now
         values[index["version"]] = 1
-        is_open = rng.random() < open_share
-        if is_open:
-            status = _pick(rng, OPEN_MIX)
-            submitted = now - day * rng.uniform(0.2, 60)
-        else:
-            status = "rejected" if rng.random() < 0.015 else "closed"
-            submitted = now - span * rng.random()
+        final = "rejected" if rng.random() < 0.015 else "closed"
+        status = _pick(rng, OPEN_MIX) if is_open else final
         values[index["status"]] = status
         values[index["submitted_at"]] = submitted
         triage = "major" if rng.random() < 0.45 else "minor"
@@ -241,7 +236,7 @@ def build_cases(
             if status == "handling":
                 values[index["reply_due"]] = due
         else:
-            closed = submitted + day * rng.uniform(0.5, 20)
+            closed = min(submitted + day * rng.uniform(0.5, 20), now - minute)
             values[index["closed_at"]] = closed
             values[index["sla_state"]] = "normal"
             if status == "closed":
@@ -259,14 +254,21 @@ def build_cases(
                 counts["rejected"] += 1
         return values
 
-    quote = connection.ops.quote_name
+    # Ids grow with the submission time, as in a real table (a period's rows sit together on disk).
     started = time.perf_counter()
+    plan: list[tuple[datetime.datetime, bool]] = []
+    for _ in range(cases):
+        is_open = rng.random() < open_share
+        back = day * rng.uniform(0.2, 60) if is_open else span * rng.random()
+        plan.append((now - back, is_open))
+    plan.sort()
+    quote = connection.ops.quote_name
     whistled: list[tuple[int, int, int]] = []
     with transaction.atomic(), connection.cursor() as cursor:
         copy_sql = f"COPY {quote(Case._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
         with cursor.cursor.copy(copy_sql) as copy:
-            for pk in range(1, cases + 1):
-                values = row(pk)
+            for pk, (submitted, is_open) in enumerate(plan, start=1):
+                values = row(pk, submitted, is_open)
                 copy.write_row(values)
                 if whistle_share and rng.random() < whistle_share and values[index["holder_unit_id"]]:
                     whistled.append((pk, orgs[rng.randrange(len(orgs))].pk, values[index["holder_unit_id"]]))

@@ -34,7 +34,7 @@ def _board(request: HttpRequest) -> stats.Dashboard:
     unit = stats.dashboard_unit(user, request.GET.get("unit"))
     today = timezone.localdate()
     since, until = stats.parse_period(request.GET.get("since"), request.GET.get("until"), today)
-    return stats.unit_dashboard(user, unit, since, until, today=today)
+    return stats.dashboard(user, unit, since, until, today=today)
 
 
 def _query(board: stats.Dashboard, unit_code: str) -> str:

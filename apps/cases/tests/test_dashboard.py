@@ -7,9 +7,13 @@ import json
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from apps.accounts.choices import Role, UserKind
+from apps.cases import services, stats
+from apps.cases.choices import Channel
+from apps.cases.models import Category
 from apps.core.tests.matrix_support import (
     ADMIN,
     AUDITOR,
@@ -30,6 +34,14 @@ from .matrix_dashboard_rows import PAGES
 from .test_stats import world  # noqa: F401 — the shared set of cases, used as a fixture
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_boards() -> Any:
+    """The pages serve a cached computation (stats.dashboard); each test starts without one."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def test_page_shows_kpis_charts_data_and_drill_down(world: dict[str, Any], client: Any) -> None:  # noqa: F811
@@ -91,6 +103,36 @@ def test_refusals_are_specific(world: dict[str, Any], client: Any) -> None:  # n
     assert response.status_code == 400 and "开始日期不能晚于结束日期" in response.content.decode()
     response = client.get("/cases/dashboard/", {"unit": "530326102201001"})
     assert response.status_code in (400, 404)
+
+
+def test_pages_share_one_computation_per_scope_for_a_few_minutes(world: dict[str, Any], client: Any) -> None:  # noqa: F811
+    p = world
+    assert stats._scope_key(p["admin"], p["county"]) == stats._scope_key(p["leader"], p["county"]) == "all"
+    assert stats._scope_key(p["officer"], p["t1"]) == "all"
+    # Two handlers of one department see the same cases; nobody else's numbers are theirs.
+    assert (
+        stats._scope_key(p["handler"], p["county"]) == stats._scope_key(p["handler2"], p["county"]) != "all"
+    )
+    client.force_login(p["officer"])
+    first = client.get("/cases/dashboard/").context["board"]
+    services.case_submit(
+        actor=p["resident"],
+        channel=Channel.PHOTO,
+        category=Category.objects.get(code="env-pile"),
+        title="柴草乱堆",
+        description="公路边柴草乱堆，影响通行。",
+        unit=p["v11"],
+    )
+    # Within the cache time the page shows the same computation, and says when it was made.
+    response = client.get("/cases/dashboard/")
+    assert response.context["board"].kpis["received"] == first.kpis["received"] == 7
+    assert "统计于" in response.content.decode()
+    # The department handler's numbers are their own, never the township's cached ones.
+    client.force_login(p["handler"])
+    assert client.get("/cases/dashboard/").context["board"].kpis["received"] == 2
+    cache.clear()
+    client.force_login(p["officer"])
+    assert client.get("/cases/dashboard/").context["board"].kpis["received"] == 8
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import expect
 
 from apps.accounts.choices import Role
@@ -89,6 +90,7 @@ def test_dashboard_draws_on_a_phone_and_drills_down(
     resident = User.objects.create_user("dash_resident", None, kind="resident", phone="13900000001")
     _cases(t, officer, cadre, resident)
     SHOTS.mkdir(parents=True, exist_ok=True)
+    cache.clear()  # the pages serve a cached computation; another test may have left one
 
     page = phone_page
     problems = _watch_console(page)
