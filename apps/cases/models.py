@@ -256,7 +256,9 @@ class Case(models.Model):
         ordering = ["-submitted_at", "-id"]
         indexes = [
             models.Index(fields=["status", "due_at"], name="case_status_due"),
-            models.Index(fields=["sla_state", "warn_at"], name="case_sla_warn"),
+            # Not on sla_state: the SLA sweep updates colours in place (migration 0003_bench_indexes).
+            models.Index(fields=["status", "warn_at"], name="case_status_warn"),
+            models.Index(fields=["unit", "submitted_at"], name="case_unit_submitted"),
             models.Index(fields=["unit", "status"], name="case_unit_status"),
             models.Index(fields=["holder_unit", "status"], name="case_holder_unit_status"),
             models.Index(fields=["holder_org", "status"], name="case_holder_org_status"),
