@@ -71,7 +71,7 @@ def p95(times: list[float]) -> float:
 
 def line(label: str, times: list[float], baseline: float | None = None) -> str:
     p50 = statistics.median(times)
-    ratio = f"   {p50 / baseline:6.0f}× baseline" if baseline else ""
+    ratio = f"   {p50 / baseline:6.1f}× baseline" if baseline else ""
     flag = "" if p95(times) < 200 else "   ← over 200 ms"
     return f"{label:<44} p50 {p50:8.1f} ms   p95 {p95(times):8.1f} ms   max {max(times):8.1f} ms{ratio}{flag}"
 

@@ -8,6 +8,8 @@ docs/benchmarks.md). Case.Meta.indexes must say the same (see the note in the ca
   `sla_state` any more, the only column the SLA sweep writes besides `was_overdue`, so PostgreSQL
   updates the coloured rows in place (HOT) instead of adding an entry to each of the table's ~20
   indexes per row. The sweep's yellow scan reads (status, warn_at) and checks the colour on the row.
+* case_status_closed (status, closed_at): the 已办结 box (ORDER BY closed_at DESC) of a township
+  officer over ten years of history: 26 ms instead of 510 ms.
 * fillfactor 90 on PostgreSQL: the room on each page those in-place updates need (and every
   transition of the state machine, which rewrites the row, benefits too). SQLite has no such knob.
 
@@ -41,6 +43,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="case",
             index=models.Index(fields=["status", "warn_at"], name="case_status_warn"),
+        ),
+        migrations.AddIndex(
+            model_name="case",
+            index=models.Index(fields=["status", "closed_at"], name="case_status_closed"),
         ),
         migrations.RunPython(fillfactor, fillfactor_back),
     ]
