@@ -14,20 +14,28 @@ it takes little of the machine), for `--seconds` per measurement. The two endpoi
 `--rounds` rounds after a warm-up; the median round of each is reported, and the ratio.
 
   * api      — POST /open311/v2/requests.json: api_key, service_code, description, address_string
-               (a village of 会泽县 by name), first/last name and a mobile phone. The full path:
-               key check, rate counter, category, place by name, case_submit (tracking code,
-               working-day deadline, encrypted phone, timeline step, audit record, event), the
-               submission row with its audit record and event, the JSON answer.
+               (a village of 会泽县 by name), first/last name and a mobile phone. With OPEN311_ASYNC
+               (the default): key check, rate counter, category, the cheap checks, the phone
+               encrypted, ONE submission row and the task row of the database queue in one
+               transaction, the token answer. With `--sync`: the case made in the request (place by
+               name, case_submit with tracking code, deadline, timeline, audit, events), the
+               service_request_id answer.
   * baseline — POST /bench/insert/ with the same body: one INSERT … RETURNING id, a JSON answer.
 
+No task worker runs while the server is measured. Afterwards the queue the API filled is drained
+by `--drain-workers` `manage.py db_worker --batch` processes and timed: the cases the worker makes
+per second are the other half of the cost, reported on their own line.
+
 Every answer must be 201 (anything else is counted and reported); at the end the number of cases
-and of baseline rows must equal the 201s. Last, the application's CPU per request is measured in
-this process through Django's test client (median of `--cpu-requests`), which tells where the
-ratio comes from whatever else the machine is doing.
+and of baseline rows must equal the 201s, and every submission must have its case. The
+application's CPU per request is measured in this process through Django's test client (median
+of `--cpu-requests`), which tells where the ratio comes from whatever else the machine is doing;
+`--profile N` prints the cProfile of N API requests.
 
     .venv/bin/python bench/cases_api_submit.py
     .venv/bin/python bench/cases_api_submit.py --postgres postgres://root:root@127.0.0.1:5432/postgres
     .venv/bin/python bench/cases_api_submit.py --seconds 3 --rounds 1      # quick
+    .venv/bin/python bench/cases_api_submit.py --sync                      # cases made in the request
 """
 
 from __future__ import annotations
@@ -59,10 +67,12 @@ API_PATH = "/open311/v2/requests.json"
 BASELINE_PATH = "/bench/insert/"
 
 
-def _env(var_dir: str, database_url: str) -> dict[str, str]:
+def _env(var_dir: str, database_url: str, queued: bool) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
+            "OPEN311_ASYNC": "1" if queued else "0",
+            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
             "DJANGO_SETTINGS_MODULE": SETTINGS,
             "JC_VAR_DIR": var_dir,
             "DATABASE_URL": database_url,
@@ -203,16 +213,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--warmup", type=int, default=100, help="requests per endpoint before measuring")
     parser.add_argument("--cpu-requests", type=int, default=300, help="in-process CPU sample per endpoint")
+    parser.add_argument("--sync", action="store_true", help="OPEN311_ASYNC off: the case made in the request")
+    parser.add_argument("--drain-workers", type=int, default=2, help="db_worker processes draining the queue")
+    parser.add_argument("--profile", type=int, default=0, help="cProfile this many in-process API requests")
     args = parser.parse_args()  # fmt: skip
 
     var_dir = tempfile.mkdtemp(prefix="jc-bench-api-")
     print(f"# API submission benchmark — Python {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"{args.server} ({args.workers} workers), {args.concurrency} clients, "
+          f"OPEN311_ASYNC={'off' if args.sync else 'on'}, "
           f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     try:
         with fresh_postgres(args.postgres, "jc_bench_api") as database_url:
             assert database_url is not None
-            env = _env(var_dir, database_url)
+            env = _env(var_dir, database_url, queued=not args.sync)
             context = multiprocessing.get_context("fork")
             # The client pool forks before Django is set up in this process: the clients carry nothing.
             with context.Pool(args.concurrency) as pool:
@@ -225,6 +239,10 @@ def main() -> None:
                     server.terminate()
                     server.wait(timeout=30)
                 _cpu_per_request(key, args.cpu_requests)
+                if args.profile:
+                    _profile(key, args.profile)
+                if not args.sync:
+                    _drain(env, args.drain_workers)
                 _verify()
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
@@ -303,19 +321,86 @@ def _cpu_per_request(key: str, count: int) -> None:
     connection.close()
 
 
+def _profile(key: str, count: int) -> None:
+    """cProfile of `count` API requests through the test client: where the request's CPU goes."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    body = _body(key)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        response = client.post(API_PATH, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 201
+    profiler.disable()
+    _TOTALS["api"] += count
+    print(f"cProfile of {count} API requests (cumulative, then own time; top 40 each):")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+    connection.close()
+
+
+def _drain(env: dict[str, str], workers: int) -> None:
+    """Make the queued cases: `workers` db_worker processes in batch mode (each leaves when no task
+    is ready), timed from their start to the last one's exit, once every drain task is due."""
+    from django.db import connection
+    from django.db.models import Max
+    from django_tasks_db.models import DBTaskResult
+
+    from apps.open311.models import Open311Submission
+
+    ready = DBTaskResult.objects.filter(status="READY")
+    drains = ready.count()
+    due = ready.aggregate(at=Max("run_after"))["at"]
+    queued = Open311Submission.objects.filter(status="queued").count()
+    connection.close()
+    if due is not None:
+        time.sleep(max(0.0, due.timestamp() - time.time()) + 0.05)
+    command = [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--interval", "0",
+               "--verbosity", "0"]  # fmt: skip
+    started = time.perf_counter()
+    cpu_before = os.times()
+    processes = [subprocess.Popen(command, cwd=ROOT, env=env) for _ in range(workers)]
+    codes = [p.wait() for p in processes]
+    elapsed = time.perf_counter() - started
+    cpu_after = os.times()
+    cpu = (cpu_after.children_user - cpu_before.children_user) + (
+        cpu_after.children_system - cpu_before.children_system
+    )
+    if any(codes):
+        raise SystemExit(f"db_worker exited with {codes}")
+    failed = DBTaskResult.objects.failed().count()
+    print(
+        f"worker: {queued} queued requests ({drains} task rows written by the POSTs) made into cases by "
+        f"{workers} db_worker processes in {elapsed:.1f} s incl. their start → "
+        f"{queued / elapsed:.1f} cases/s, "
+        f"{cpu * 1000 / max(queued, 1):.2f} ms worker CPU per case; failed tasks: {failed}"
+    )
+    connection.close()
+
+
 def _verify() -> None:
     from django.db import connection
 
     from apps.cases.models import Case
+    from apps.open311.models import Open311Submission
 
     connection.close()
     cases = Case.objects.filter(channel="api").count()
+    without_case = Open311Submission.objects.filter(case__isnull=True).count()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM bench_insert")
         (rows,) = cursor.fetchone()
     api, baseline = _TOTALS["api"], _TOTALS["baseline"]
-    print(f"check: {cases} cases for {api} API 201s, {rows} rows for {baseline} baseline 201s")
-    if cases != _TOTALS["api"] or rows != _TOTALS["baseline"]:
+    print(
+        f"check: {cases} cases for {api} API 201s ({without_case} submissions without a case), "
+        f"{rows} rows for {baseline} baseline 201s"
+    )
+    if cases != _TOTALS["api"] or rows != _TOTALS["baseline"] or without_case:
         raise SystemExit("mismatch between answers and rows written")
     connection.close()
 

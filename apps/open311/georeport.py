@@ -216,3 +216,20 @@ def created(case: Case, token: str) -> dict[str, Any]:
         "service_notice": service_notice(case.category),
         "account_id": None,
     }
+
+
+def queued(token: str, category: Category) -> dict[str, Any]:
+    """POST answer for a queued request (the spec's token form): no service_request_id yet;
+    GET tokens/{token} tells it once the case is made."""
+    return {"token": token, "service_notice": service_notice(category), "account_id": None}
+
+
+QUEUED_NOTICE = "诉求正在创建，请稍后再查询。"
+
+
+def token(token: str, tracking_code: str | None) -> dict[str, Any]:
+    """GET tokens/{token}: the spec's pair; service_request_id empty while the case is queued."""
+    found: dict[str, Any] = {"service_request_id": tracking_code, "token": token}
+    if tracking_code is None:
+        found["service_notice"] = QUEUED_NOTICE
+    return found

@@ -1,6 +1,7 @@
 """Data of the Open311 module: the API clients allowed to submit service requests (one key each,
 bound to a county, only a hash of the secret kept) and one submission row per request a client
-created (its token, the client, the media link it sent).
+POSTed (its token, the client, the media link it sent, and — while the case is being made in the
+task worker — what the case will be made of).
 
 The requests themselves are cases (apps.cases.models.Case, channel "api"); the service request id
 is the case's tracking code.
@@ -11,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from .choices import SubmissionStatus
 
 
 class Open311Client(models.Model):
@@ -53,25 +56,47 @@ class Open311Client(models.Model):
 
 
 class Open311Submission(models.Model):
-    """A service request a client POSTed: the case it became, the token the client may look it up
-    by, and the media link it sent (kept here, never fetched)."""
+    """A service request a client POSTed, under the token the client may look it up by.
+
+    With OPEN311_ASYNC (the default) the POST stores only this row, `queued`, with the checked
+    request in `payload`, and the task worker makes the case (`created`, `case` set) or records
+    why it could not (`failed`, `error`). Without, the case is made in the request and the row
+    is `created` at once. The submitter's name and phone in `payload` (the phone encrypted as the
+    case keeps it) are dropped once the row leaves the queue: the case keeps them from then on."""
 
     client = models.ForeignKey(Open311Client, on_delete=models.PROTECT, related_name="submissions")
-    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="open311_submission")
+    case = models.OneToOneField(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="open311_submission"
+    )
     token = models.CharField("令牌", max_length=32, unique=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED
+    )
+    payload = models.JSONField("待创建的诉求", default=dict, blank=True)
     media_url = models.URLField("图片链接", max_length=500, blank=True)
+    error_code = models.CharField("错误代码", max_length=40, blank=True)
+    error = models.CharField("未能创建的原因", max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField("处理时间", null=True, blank=True)
 
-    scope_path = "case__unit__code"
+    scope_path = "client__jurisdiction__code"
+    # The payload holds the submitter's name and (encrypted) phone until the case takes them.
+    audit_exclude = frozenset({"payload"})
 
     class Meta:
         verbose_name = "开放接口提交记录"
         verbose_name_plural = "开放接口提交记录"
         ordering = ["-created_at", "-id"]
+        # The drain's and the sweep's scan: only the queued rows, a handful at any time.
+        indexes = [
+            models.Index(fields=["id"], name="open311_submission_queued", condition=models.Q(status="queued"))
+        ]
 
     def __str__(self) -> str:
-        return f"{self.client_id} → {self.case_id}"
+        return f"{self.client_id} → {self.case_id or self.token[:8]}"
 
     @property
     def scope_value(self) -> str:
-        return self.case.unit.code
+        if self.case is not None:
+            return self.case.unit.code
+        return self.client.jurisdiction.code

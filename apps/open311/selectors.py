@@ -187,7 +187,10 @@ def request_get(service_request_id: str, jurisdiction: Unit | None = None) -> Ca
 
 def submission_by_token(token: str) -> Open311Submission:
     found = (
-        Open311Submission.objects.select_related("case").filter(token=(token or "").strip().lower()).first()
+        Open311Submission.objects.select_related("case")
+        .only("token", "status", "error", "case__tracking_code")
+        .filter(token=(token or "").strip().lower())
+        .first()
     )
     if found is None:
         raise NotFound("token 不存在。", code="token_not_found")

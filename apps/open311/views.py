@@ -5,6 +5,10 @@ Each endpoint answers in the format its path names (.json or .xml), with the spe
 list, for a key over its rate limit), 404 for an unknown service, request or token. The rest of
 the platform's refusals (a place outside the county, a description too short) are 400s with
 their Chinese message as the description.
+
+POST requests answers with a token (OPEN311_ASYNC, the default: the case is made by the task
+worker, GET tokens/{token} tells its service_request_id) or with the service_request_id (the
+case made in the request). Either way a request that fails the cheap checks gets its 400 at once.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from apps.core.context import context_scope, current
 from apps.core.errors import ApplicationError, PermissionDenied, ValidationFailed
 
 from . import formats, georeport, selectors, services
+from .choices import SubmissionStatus
 
 View = Callable[..., HttpResponse]
 # Statuses the spec documents; the platform's 409 (a duplicate) is a bad request here, its 429 a 403.
@@ -162,22 +167,26 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     if not api_key:
         raise PermissionDenied("缺少 api_key。", code="api_key_required")
     client = services.open311_client_authenticate(api_key)
-    submission = services.open311_request_submit(
-        client=client,
-        service_code=_param(request, "service_code", 40),
-        description=_param(request, "description", 5000),  # case_submit refuses over 4000
-        latitude=_float(request, "lat"),
-        longitude=_float(request, "long"),
-        address=_param(request, "address_string", 200),
-        first_name=_param(request, "first_name", 25),
-        last_name=_param(request, "last_name", 25),
-        phone=_param(request, "phone", 30),
-        media_url=_param(request, "media_url", 600),
-        jurisdiction_id=_param(request, "jurisdiction_id", 20),
-    )
-    response = formats.render(
-        fmt, "service_requests", [georeport.created(submission.case, submission.token)], status=201
-    )
+    fields: dict[str, Any] = {
+        "service_code": _param(request, "service_code", 40),
+        "description": _param(request, "description", 5000),  # over 4000 is refused, not cut
+        "latitude": _float(request, "lat"),
+        "longitude": _float(request, "long"),
+        "address": _param(request, "address_string", 200),
+        "first_name": _param(request, "first_name", 25),
+        "last_name": _param(request, "last_name", 25),
+        "phone": _param(request, "phone", 30),
+        "media_url": _param(request, "media_url", 600),
+        "jurisdiction_id": _param(request, "jurisdiction_id", 20),
+    }
+    if services.queue_requests():
+        submission, checked = services.open311_request_queue(client=client, **fields)
+        answer = georeport.queued(submission.token, checked.category)
+    else:
+        submission = services.open311_request_submit(client=client, **fields)
+        assert submission.case is not None
+        answer = georeport.created(submission.case, submission.token)
+    response = formats.render(fmt, "service_requests", [answer], status=201)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -190,9 +199,17 @@ def request_detail(request: HttpRequest, service_request_id: str, *, fmt: str) -
 
 @endpoint("GET")
 def token_detail(request: HttpRequest, token: str, *, fmt: str) -> HttpResponse:
+    """The service_request_id behind a token: empty while the case is queued; for a request the
+    worker could not make into a case, the spec's 400 with the reason (what the POST would have
+    answered had it not been queued), so a client stops asking."""
     submission = selectors.submission_by_token(token)
-    body = [{"service_request_id": submission.case.tracking_code, "token": submission.token}]
-    return formats.render(fmt, "service_requests", body)
+    if submission.status == SubmissionStatus.FAILED:
+        raise ValidationFailed(f"诉求未能创建：{submission.error}", code="request_failed")
+    tracking_code = submission.case.tracking_code if submission.case_id and submission.case else None
+    response = formats.render(fmt, "service_requests", [georeport.token(submission.token, tracking_code)])
+    if tracking_code is None:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

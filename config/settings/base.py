@@ -221,6 +221,7 @@ PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "基层治理平台")
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("AUDIT_RETENTION_DAYS", "365")))
 API_PAGE_SIZE = 50
+OPEN311_ASYNC = env_bool("OPEN311_ASYNC", True)  # Open311 POST answers a token; a task makes the case
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from apps.accounts.choices import Role
-from apps.open311 import places, selectors, services
+from apps.open311 import places, selectors, services, tasks
 from apps.territory import services as territory
 
 SQUARE = {
@@ -21,15 +21,18 @@ INSIDE = {"lat": "26.41", "long": "103.31"}
 
 @pytest.fixture(autouse=True)
 def _fresh_open311_state() -> Any:
-    """The name index lives in the process and the rate counters in the cache: start without."""
+    """The name index, the kept rows and the pending drain live in the process and the rate
+    counters in the cache: start without."""
     places.forget()
     selectors.forget()
     services.forget_clients()
+    tasks.forget()
     cache.clear()
     yield
     places.forget()
     selectors.forget()
     services.forget_clients()
+    tasks.forget()
 
 
 @pytest.fixture

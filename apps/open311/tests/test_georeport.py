@@ -1,6 +1,9 @@
 """Open311 GeoReport v2 endpoints: every endpoint in .json and .xml (XML parsed, so well-formed),
 the spec's error bodies and statuses, POST requests into cases, the 90-day window and the
-1000-result limit, Chinese text round-trip, and what the public feed never shows."""
+1000-result limit, Chinese text round-trip, and what the public feed never shows.
+
+These run with OPEN311_ASYNC off (the case made in the request, its service_request_id in the
+POST answer); test_queued.py runs POST requests and tokens with it on (the default)."""
 
 from __future__ import annotations
 
@@ -25,6 +28,12 @@ from apps.open311.models import Open311Submission
 from .conftest import INSIDE
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _synchronous(settings: Any) -> None:
+    settings.OPEN311_ASYNC = False
+
 
 V2 = "/open311/v2"
 FORMATS = ["json", "xml"]
@@ -185,29 +194,33 @@ def test_post_outside_every_grid_falls_back_to_the_address(world: dict[str, Any]
     assert case.unit == world["v22"] and case.grid is None
 
 
+# Refused before anything is written, in both modes.
+CHEAP_REFUSALS = [
+    ({"api_key": None}, 403, "缺少 api_key。"),
+    ({"api_key": "o311_deadbeef_nope"}, 403, "api_key 无效。"),
+    ({"api_key": "jc_abc_def"}, 403, "api_key 无效。"),
+    ({"service_code": None}, 400, "缺少 service_code。"),
+    ({"service_code": "no-such"}, 400, "service_code “no-such”不存在或已停用。"),
+    ({"address_string": None}, 400, "请提供位置：lat 和 long，或 address_string。"),
+    ({"lat": "60.5", "long": "10.1"}, 400, "lat/long 不在中国范围内（请检查是否颠倒）。"),
+    ({"lat": "abc", "long": "103.1"}, 400, "lat 须为数字（十进制度）。"),
+    ({"lat": "26.4"}, 400, "lat 和 long 须同时提供。"),
+    ({"description": "太脏"}, 400, "请填写诉求内容（至少 5 个字）。"),
+    ({"description": "脏" * 4001}, 400, "诉求内容不能超过 4000 个字。"),
+    ({"phone": "0874-1234567"}, 400, "手机号须为 11 位数字。"),
+    ({"media_url": "javascript:alert(1)"}, 400, "media_url 须为 http 或 https 网址。"),
+    ({"jurisdiction_id": "530325"}, 400, "jurisdiction_id 与 api_key 的管辖区域（530326）不符。"),
+]
+# Refused where the place is looked up: in the request here, in the task worker when queued.
+PLACE_REFUSALS = [
+    ({"address_string": "昆明市五华区"}, 400, "无法从地址中确定会泽县的乡镇（街道）或村（社区）。"),
+    ({"address_string": None, "lat": "26.0", "long": "103.0"}, 400,
+     "该位置不在会泽县的网格内，请同时提供 address_string（写明乡镇、村）。"),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize(
-    ("change", "status", "message"),
-    [
-        ({"api_key": None}, 403, "缺少 api_key。"),
-        ({"api_key": "o311_deadbeef_nope"}, 403, "api_key 无效。"),
-        ({"api_key": "jc_abc_def"}, 403, "api_key 无效。"),
-        ({"service_code": None}, 400, "缺少 service_code。"),
-        ({"service_code": "no-such"}, 400, "service_code “no-such”不存在或已停用。"),
-        ({"address_string": None}, 400, "请提供位置：lat 和 long，或 address_string。"),
-        ({"address_string": "昆明市五华区"}, 400, "无法从地址中确定会泽县的乡镇（街道）或村（社区）。"),
-        ({"address_string": None, "lat": "26.0", "long": "103.0"}, 400,
-         "该位置不在会泽县的网格内，请同时提供 address_string（写明乡镇、村）。"),
-        ({"lat": "60.5", "long": "10.1"}, 400, "lat/long 不在中国范围内（请检查是否颠倒）。"),
-        ({"lat": "abc", "long": "103.1"}, 400, "lat 须为数字（十进制度）。"),
-        ({"lat": "26.4"}, 400, "lat 和 long 须同时提供。"),
-        ({"description": "太脏"}, 400, "请填写诉求内容（至少 5 个字）。"),
-        ({"description": "脏" * 4001}, 400, "诉求内容不能超过 4000 个字。"),
-        ({"phone": "0874-1234567"}, 400, "手机号须为 11 位数字。"),
-        ({"media_url": "javascript:alert(1)"}, 400, "media_url 须为 http 或 https 网址。"),
-        ({"jurisdiction_id": "530325"}, 400, "jurisdiction_id 与 api_key 的管辖区域（530326）不符。"),
-    ],
-)  # fmt: skip
+@pytest.mark.parametrize(("change", "status", "message"), CHEAP_REFUSALS + PLACE_REFUSALS)
 def test_post_refusals(
     world: dict[str, Any], client: Any, fmt: str, change: dict[str, Any], status: int, message: str
 ) -> None:
