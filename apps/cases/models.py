@@ -259,6 +259,7 @@ class Case(models.Model):
             # Not on sla_state: the SLA sweep updates colours in place (migration 0003_bench_indexes).
             models.Index(fields=["status", "warn_at"], name="case_status_warn"),
             models.Index(fields=["unit", "submitted_at"], name="case_unit_submitted"),
+            models.Index(fields=["status", "closed_at"], name="case_status_closed"),
             models.Index(fields=["unit", "status"], name="case_unit_status"),
             models.Index(fields=["holder_unit", "status"], name="case_holder_unit_status"),
             models.Index(fields=["holder_org", "status"], name="case_holder_org_status"),
