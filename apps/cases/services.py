@@ -18,6 +18,7 @@ import datetime
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -296,8 +297,7 @@ def notify(
         Notice.objects.create(recipient=user, case=case, kind=kind, text=text[:200], due_at=due_at)
         sent += 1
         if user.phone:
-            phone, body = user.phone, f"【基层治理】{text}"[:70]
-            transaction.on_commit(lambda p=phone, b=body: sms.send_sms(p, b))
+            transaction.on_commit(partial(sms.send_sms, user.phone, f"【基层治理】{text}"[:70]))
     return sent
 
 
@@ -567,7 +567,9 @@ def _check_target(case: Case, unit: Unit | None, org: Organisation | None) -> No
     if unit.level >= Level.VILLAGE and dispatcher is not None and dispatcher.level < Level.VILLAGE:
         from apps.duties import routing
 
-        routing.admission_check(case.category, unit if unit.level == Level.VILLAGE else unit.parent)
+        village = unit if unit.level == Level.VILLAGE else unit.parent
+        if village is not None:
+            routing.admission_check(case.category, village)
 
 
 def _dispatch_to(case: Case, unit: Unit | None, org: Organisation | None, now: datetime.datetime) -> None:
@@ -792,6 +794,7 @@ def case_escalate(*, actor: User, case: Case, reason: str, expected_version: int
     _require_holder(actor, case)
     _check(case, Action.ESCALATE, expected_version)
     reason = _text(reason, field="上报理由", code="reason_required", maximum=500)
+    up: Unit | None
     if case.holder_org_id and case.holder_org:
         up = case.holder_org.service_area
     elif case.holder_unit_id and case.holder_unit and case.holder_unit.parent_id:
