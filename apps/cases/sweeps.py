@@ -10,10 +10,13 @@ people with a phone get one SMS digest per run for the cases that turned red.
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.choices import ORG_BOUND_ROLES
@@ -68,10 +71,31 @@ def _recipients(cases: list[Case]) -> dict[int, list[int]]:
     return out
 
 
-def _mark(ids: list[int], state: str, now: datetime.datetime) -> list[Case]:
-    """Colour these cases (still matching, re-checked under the update) and record the change."""
+def _still_due_q(state: str, now: datetime.datetime) -> Q:
+    """The colour's condition again, checked by the UPDATE itself: a case signed or replied since
+    the id query got a new deadline and is left alone."""
+    if state == SlaState.RED:
+        return Q(status__in=OPEN_STATUSES, due_at__lt=now) & ~Q(sla_state=SlaState.RED)
+    return Q(status__in=OPEN_STATUSES, sla_state=SlaState.NORMAL, warn_at__lte=now, due_at__gte=now)
+
+
+def _label(state: str) -> str:
+    return "已超期" if state == SlaState.RED else "即将超期"
+
+
+def _note(label: str, due_at: datetime.datetime | None) -> str:
+    return f"{label}（时限 {timezone.localtime(due_at):%m-%d %H:%M}）" if due_at else label
+
+
+def _mark(ids: list[int], state: str, now: datetime.datetime) -> dict[int, list[int]]:
+    """Colour these cases and record the change: a timeline line each and a notice per person of
+    the holding body. Returns case id -> recipients (for the SMS digest)."""
+    if connection.vendor == "postgresql":
+        return _mark_postgresql(ids, state, now)
+    label = _label(state)
+    matching = Case.objects.filter(_still_due_q(state, now), pk__in=ids)
     cases = list(
-        Case.objects.filter(pk__in=ids).only(
+        matching.only(
             "id",
             "title",
             "tracking_code",
@@ -82,20 +106,14 @@ def _mark(ids: list[int], state: str, now: datetime.datetime) -> list[Case]:
             "unit_id",
         )
     )
-    fields = {"sla_state": state}
+    changes: dict[str, Any] = {"sla_state": state}
     if state == SlaState.RED:
-        Case.objects.filter(pk__in=ids).update(sla_state=state, was_overdue=True)
-    else:
-        Case.objects.filter(pk__in=ids).update(**fields)
-    label = "已超期" if state == SlaState.RED else "即将超期"
+        changes["was_overdue"] = True
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(**changes)
     CaseStep.objects.bulk_create(
         [
             CaseStep(
-                case_id=c.pk,
-                action=Action.WARN,
-                note=f"{label}（时限 {timezone.localtime(c.due_at):%m-%d %H:%M}）" if c.due_at else label,
-                data={"state": state},
-                at=now,
+                case_id=c.pk, action=Action.WARN, note=_note(label, c.due_at), data={"state": state}, at=now
             )
             for c in cases
         ],
@@ -118,7 +136,70 @@ def _mark(ids: list[int], state: str, now: datetime.datetime) -> list[Case]:
         batch_size=BATCH,
         ignore_conflicts=True,
     )
-    return cases
+    return recipients
+
+
+def _mark_postgresql(ids: list[int], state: str, now: datetime.datetime) -> dict[int, list[int]]:
+    """The same rows as `_mark`, written the way PostgreSQL does fastest (bench/cases_sla_sweep.py):
+    one UPDATE … RETURNING re-checking the condition, and the timeline lines and notices as one
+    INSERT … SELECT FROM unnest(…) each, without building model instances."""
+    label = _label(state)
+    extra = ", was_overdue = true" if state == SlaState.RED else ""
+    if state == SlaState.RED:
+        condition = "sla_state <> 'red' AND due_at < %s"
+        params: list[Any] = [now]
+    else:
+        condition = "sla_state = 'normal' AND warn_at <= %s AND due_at >= %s"
+        params = [now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE cases_case SET sla_state = %s{extra} WHERE id = ANY(%s) AND status = ANY(%s) "  # noqa: S608
+            f"AND {condition} RETURNING id, title, tracking_code, due_at, holder_unit_id, holder_org_id, "
+            "dispatcher_unit_id, unit_id",
+            [state, ids, list(OPEN_STATUSES), *params],
+        )
+        cases = [
+            Case(
+                pk=r[0],
+                title=r[1],
+                tracking_code=r[2],
+                due_at=r[3],
+                holder_unit_id=r[4],
+                holder_org_id=r[5],
+                dispatcher_unit_id=r[6],
+                unit_id=r[7],
+            )
+            for r in cursor.fetchall()
+        ]
+        cursor.execute(
+            "INSERT INTO cases_casestep (case_id, action, actor_name, body, from_status, to_status, "
+            "note, data, at) SELECT id, %s, '', '', '', '', note, %s::jsonb, %s "
+            "FROM unnest(%s::bigint[], %s::text[]) AS t(id, note)",
+            [
+                Action.WARN.value,
+                json.dumps({"state": state}),
+                now,
+                [c.pk for c in cases],
+                [_note(label, c.due_at) for c in cases],
+            ],
+        )
+        recipients = _recipients(cases)
+        pairs = [(user_id, c) for c in cases for user_id in recipients.get(c.pk, [])]
+        cursor.execute(
+            "INSERT INTO cases_notice (recipient_id, case_id, kind, text, due_at, created_at) "
+            "SELECT r, c, %s, t, d, %s "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[]) AS x(r, c, t, d) "
+            "ON CONFLICT DO NOTHING",
+            [
+                state,
+                now,
+                [u for u, _ in pairs],
+                [c.pk for _, c in pairs],
+                [f"{label}：{c.title}（{c.tracking_code}）"[:200] for _, c in pairs],
+                [c.due_at for _, c in pairs],
+            ],
+        )
+    return recipients
 
 
 def _digest(red_by_user: dict[int, int]) -> None:
@@ -157,8 +238,7 @@ def sweep_sla(now: datetime.datetime | None = None) -> dict[str, int]:
     red_by_user: dict[int, int] = defaultdict(int)
     for batch in _batches(red_ids):
         with transaction.atomic():
-            cases = _mark(batch, SlaState.RED, now)
-            for users in _recipients(cases).values():
+            for users in _mark(batch, SlaState.RED, now).values():
                 for user_id in users:
                     red_by_user[user_id] += 1
     for batch in _batches(yellow_ids):
