@@ -13,6 +13,7 @@ import datetime
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -210,7 +211,7 @@ def _digest(red_by_user: dict[int, int]) -> None:
         phone = phones.get(user_id)
         if phone:
             text = f"【基层治理】您有 {count} 件诉求已超期，请尽快办理。"
-            transaction.on_commit(lambda p=phone, t=text: sms.send_sms(p, t))
+            transaction.on_commit(partial(sms.send_sms, phone, text))
 
 
 def _batches(ids: Iterable[int]) -> Iterable[list[int]]:
