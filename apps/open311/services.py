@@ -534,7 +534,7 @@ def open311_request_create(*, submission_id: int, skip_locked: bool = False) -> 
     case; with `skip_locked`, a row another worker holds is left to it (None is returned). The
     case's audit record and events carry the id and address of the POST."""
     rows = Open311Submission.objects.select_for_update(skip_locked=skip_locked).filter(pk=submission_id)
-    found = list(rows)  # no ORDER BY, no join: the client is kept in the process
+    found = list(rows.order_by())  # no ORDER BY, no join: the client is kept in the process
     submission = found[0] if found else None
     if submission is None or submission.status != SubmissionStatus.QUEUED:
         return None if skip_locked else submission
@@ -546,10 +546,11 @@ def open311_request_create(*, submission_id: int, skip_locked: bool = False) -> 
     )
     with context_scope(origin):
         try:
-            with transaction.atomic():
-                request = replace(_request_of(payload), media_url=submission.media_url)
-                submission.case = _make_case(client, request, submission.token)
-                submission.status = SubmissionStatus.CREATED
+            # No savepoint of its own: a refusal comes from the checks before case_submit or from
+            # case_submit, which rolls back to its own savepoint.
+            request = replace(_request_of(payload), media_url=submission.media_url)
+            submission.case = _make_case(client, request, submission.token)
+            submission.status = SubmissionStatus.CREATED
         except ApplicationError as exc:
             submission.status = SubmissionStatus.FAILED
             submission.error_code = exc.code[:40]
