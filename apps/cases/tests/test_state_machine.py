@@ -97,10 +97,15 @@ def test_random_action_sequences_keep_the_invariants(people: dict[str, Any]) -> 
             i=st.integers(0, 1),
             rating=st.sampled_from(Rating.values),
             body=st.sampled_from(("v11", "dept")),
+            steps=st.integers(1, 6),
         )
-        def advance(self, i: int, rating: str, body: str) -> None:
-            """The happy path's next step, by whoever may take it: keeps the walks going deep while
-            the other rules interleave everything else."""
+        def advance(self, i: int, rating: str, body: str, steps: int) -> None:
+            """Up to `steps` steps of the happy path, each by whoever may take it: keeps the walks
+            going deep while the other rules interleave everything else."""
+            for _ in range(steps):
+                self._advance_once(i, rating, body)
+
+        def _advance_once(self, i: int, rating: str, body: str) -> None:
             case = Case.objects.get(pk=self.cases[i].pk)
             nxt = {
                 Status.SUBMITTED: (Action.ACCEPT, lambda a, c: services.case_accept(actor=a, case=c)),
