@@ -76,6 +76,11 @@ def _dispatch_q(user: Any) -> Q:
     return condition
 
 
+# The boxes that hold years of history show the recent window unless the user picks dates (a
+# township's 已办结 over ten years is hundreds of thousands of rows to count).
+HISTORY_BOXES = ("closed", "all")
+HISTORY_WINDOW_DAYS = 90
+
 INBOXES: dict[str, str] = {
     "to_accept": "待受理",
     "to_dispatch": "待派单",

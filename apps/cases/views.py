@@ -110,6 +110,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     box = request.GET.get("box") or ("to_accept" if access.has_perm(user, Perm.CASE_DISPATCH) else "to_sign")
     if box not in selectors.INBOXES:
         raise NotFound("没有这个收件箱。", code="unknown_inbox")
+    since = _date(request.GET.get("since"))
+    windowed = since is None and not request.GET.get("until") and box in selectors.HISTORY_BOXES
+    if windowed:  # years of history: the recent window unless the user picks dates
+        since = timezone.localdate() - datetime.timedelta(days=selectors.HISTORY_WINDOW_DAYS)
     filters = selectors.CaseFilters(
         q=request.GET.get("q", "").strip(),
         category=request.GET.get("category", ""),
@@ -117,7 +121,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         unit=request.GET.get("unit", "").strip(),
         urged=request.GET.get("urged") == "1",
         owned=request.GET.get("owned") == "1",
-        since=_date(request.GET.get("since")),
+        since=since,
         until=_date(request.GET.get("until")),
     )
     qs = selectors.with_list_columns(selectors.apply_filters(selectors.inbox(user, box), filters))
@@ -137,6 +141,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "can_intake": access.has_perm(user, Perm.CASE_INTAKE),
         "bulk": box in ("to_dispatch", "to_accept") and access.has_perm(user, Perm.CASE_DISPATCH),
         "now": timezone.now(),
+        "windowed": windowed,
+        "window_days": selectors.HISTORY_WINDOW_DAYS,
     }
     context["targets"] = bulk_targets(user) if context["bulk"] else []
     if request.htmx and request.htmx.target == "case-list":

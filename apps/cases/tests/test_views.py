@@ -210,3 +210,19 @@ def test_category_configuration(verified_client: Any, people: dict[str, Any]) ->
         },
     )
     assert bad.status_code == 409 and "已存在" in bad.content.decode()
+
+
+def test_history_boxes_default_to_the_recent_window(client: Any, people: dict[str, Any], submit: Any) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    p = people
+    old = submit(submitted_at=timezone.now() - datetime.timedelta(days=200), title="去年的诉求")
+    submit(title="本周的诉求")
+    client.force_login(p["officer"])
+    page = client.get("/cases/?box=all").content.decode()
+    assert "本周的诉求" in page and "去年的诉求" not in page and 'data-testid="window-note"' in page
+    since = (timezone.localdate() - datetime.timedelta(days=365)).isoformat()
+    page = client.get(f"/cases/?box=all&since={since}").content.decode()
+    assert old.title in page and 'data-testid="window-note"' not in page
