@@ -113,7 +113,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         card.setdefault("value", None)
         card.setdefault("rate", None)
     context = {
-        "nav_active": "cases",
+        "nav_active": "case_stats",
         "board": board,
         "cards": cards,
         "rates": rates,

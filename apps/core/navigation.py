@@ -31,6 +31,7 @@ MODULES: list[NavItem] = [
     NavItem("my_grid", "我的网格", "people:my_grid", Perm.PEOPLE_VIEW, "◉", role=Role.GRIDDER),
     NavItem("cases", "诉求办理", "cases:inbox", Perm.CASE_VIEW, "✉"),
     NavItem("owned", "我的包案", "cases:owned", Perm.CASE_OWN, "⚑", role=Role.LEADER),
+    NavItem("case_stats", "诉求统计", "cases:dashboard", Perm.CASE_VIEW, "▥"),
     NavItem("records", "民情档案", "people:household_list", Perm.PEOPLE_VIEW, "☷"),
     NavItem("territory", "区划网格", "territory:browser", Perm.TERRITORY_VIEW, "▦"),
     NavItem("grids", "网格", "territory:grid_list", Perm.TERRITORY_VIEW, "▣"),
