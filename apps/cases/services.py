@@ -202,10 +202,16 @@ def _finish(
     return case
 
 
-def _set_due(case: Case, due: datetime.datetime | None) -> None:
-    """The current step's deadline; the warning starts one working day before it."""
+def _set_due(case: Case, due: datetime.datetime | None, start: datetime.datetime | None = None) -> None:
+    """The current step's deadline; the warning starts one working day before it — or, for a step
+    shorter than that (sign within one working day), on the deadline's own day, so a case does not
+    turn yellow the moment it arrives."""
     case.due_at = due
-    case.warn_at = workcal.warn_at(due, 1) if due is not None else None
+    if due is None:
+        case.warn_at = None
+    else:
+        warn = workcal.warn_at(due, 1)
+        case.warn_at = warn if warn > (start or _now()) else workcal.warn_at(due, 0)
     case.sla_state = SlaState.NORMAL
     if due is not None and due < _now():
         case.sla_state = SlaState.RED
@@ -411,7 +417,7 @@ def case_submit(
         external_id=(external_id or "")[:40],
         submitted_at=at,
     )
-    _set_due(case, workcal.deadline(at, _days(case, category.accept_days)))
+    _set_due(case, workcal.deadline(at, _days(case, category.accept_days)), start=at)
     for _attempt in range(5):
         case.tracking_code = _new_tracking_code(at)
         try:

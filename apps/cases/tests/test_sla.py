@@ -30,7 +30,8 @@ def test_deadlines_follow_the_working_calendar(people: dict[str, Any], submit: A
     at = datetime.datetime(2026, 10, 30, 10, 0, tzinfo=SHANGHAI)
     case = submit(submitted_at=at)
     assert timezone.localtime(case.due_at).date() == datetime.date(2026, 11, 2)  # accept in 1 working day
-    assert timezone.localtime(case.warn_at).date() == datetime.date(2026, 10, 30)
+    # One working day to accept: the warning starts on the deadline's own day, not at once.
+    assert timezone.localtime(case.warn_at) == datetime.datetime(2026, 11, 2, 0, 0, tzinfo=SHANGHAI)
 
 
 def test_sweep_turns_yellow_then_red_once_and_notifies(
