@@ -270,12 +270,11 @@ def dispatch_targets(user: Any, case: Case) -> dict[str, Any]:
 
     from .services import natural_holder
 
-    units = [
-        u for u in Unit.objects.filter(level__gte=4).order_by("code") if case.unit.code.startswith(u.code)
-    ]
+    # The place's ancestors are the prefixes of its code: read those rows, not every unit.
+    prefixes = [case.unit.code[:n] for n in (2, 4, 6, 9, 12, 15) if len(case.unit.code) >= n]
+    units = list(Unit.objects.filter(code__in=prefixes, level__gte=4).order_by("code"))
     if case.dispatcher_unit is not None:
         units = [u for u in units if u.code.startswith(case.dispatcher_unit.code)]
-    prefixes = [case.unit.code[:n] for n in (2, 4, 6, 9, 12) if len(case.unit.code) >= n]
     orgs = list(Organisation.objects.filter(is_active=True, service_area__code__in=prefixes).order_by("name"))
     natural = natural_holder(case, case.triage or "minor")
     suggestion = routing.suggest(case.category, case.unit)

@@ -398,7 +398,7 @@ def photo(request: HttpRequest, pk: int) -> FileResponse:
     user = _actor(request)
     if item.case.submitter_id != user.pk:
         selectors.case_get(user, item.case_id)
-    return FileResponse(item.image.open("rb"), content_type="image/jpeg")
+    return FileResponse(item.image.open("rb"))  # content type from the stored file's extension
 
 
 # --- intake ---------------------------------------------------------------------------------------
